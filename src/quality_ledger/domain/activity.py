@@ -1,0 +1,182 @@
+"""The activity: one department's piece of work within a campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.values import ActivityKind, ActivityState, FocusArea, Frozen
+
+S = ActivityState
+OPEN = (S.PLANNED, S.SCHEDULED, S.POSTPONED)
+
+
+class Progress(Frozen):
+    metric: str
+    target: int
+    achieved: int = 0
+
+
+class ActivityView(AggregateState):
+    campaign_id: UUID
+    title: str
+    lead_department: str
+    focus_area: FocusArea
+    activity_kind: ActivityKind
+    partners: tuple[str, ...]
+    progress: tuple[Progress, ...]
+    status: ActivityState = S.PLANNED
+    starts_on: date | None = None
+    ends_on: date | None = None
+    place: str | None = None
+    started_on: date | None = None
+    completed_on: date | None = None
+    outcome: str | None = None
+    reason: str | None = None
+
+    def achieved(self, metric: str) -> int:
+        return next(p.achieved for p in self.progress if p.metric == metric)
+
+
+class Activity(LedgerAggregate[ActivityView]):
+    kind = "activity"
+
+    class Event(DomainEvent):
+        pass
+
+    class Planned(CreationEvent, Event):
+        campaign_id: UUID
+        title: str
+        lead_department: str
+        focus_area: FocusArea
+        activity_kind: ActivityKind
+        partners: tuple[str, ...]
+        targets: dict[str, int]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = ActivityView(
+                id=self.originator_id,
+                progress=tuple(Progress(metric=m, target=t) for m, t in self.targets.items()),
+                **self.model_dump(exclude={"targets", *DomainEvent.model_fields, "originator_topic"}),
+            )
+
+    class Scheduled(Event):
+        starts_on: date
+        ends_on: date
+        place: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(
+                status=S.SCHEDULED, reason=None, **self.model_dump(include={"starts_on", "ends_on", "place"})
+            )
+
+    class Started(Event):
+        started_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.STARTED, started_on=self.started_on)
+
+    class ProgressReported(Event):
+        metric: str
+        amount: int
+        reported_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            progress = tuple(
+                p.model_copy(update={"achieved": p.achieved + self.amount}) if p.metric == self.metric else p
+                for p in aggregate.state.progress
+            )
+            aggregate.evolve(progress=progress)
+
+    class Completed(Event):
+        completed_on: date
+        outcome: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.COMPLETED, completed_on=self.completed_on, outcome=self.outcome)
+
+    class Postponed(Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.POSTPONED, reason=self.reason)
+
+    class Cancelled(Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.CANCELLED, reason=self.reason)
+
+    # Commands -------------------------------------------------------------
+
+    @classmethod
+    def plan(
+        cls,
+        activity_id: UUID,
+        *,
+        campaign_id: UUID,
+        title: str,
+        lead_department: str,
+        focus_area: FocusArea,
+        activity_kind: ActivityKind,
+        partners: Sequence[str] = (),
+        targets: Mapping[str, int] | None = None,
+    ) -> Activity:
+        cls.check_text(title, "activity-title", "an activity's title")
+        for metric, target in (targets or {}).items():
+            cls.check(target > 0, "target-positive", f"target {metric} must be positive, got {target}")
+        return cls._create(
+            cls.Planned,
+            id=activity_id,
+            campaign_id=campaign_id,
+            title=title,
+            lead_department=lead_department,
+            focus_area=focus_area,
+            activity_kind=activity_kind,
+            partners=tuple(partners),
+            targets=dict(targets or {}),
+        )
+
+    def schedule(self, starts_on: date, ends_on: date, place: str) -> None:
+        self.check_status("schedule", *OPEN)
+        self.check_order(starts_on, ends_on, "activity-period", "an activity ends on or after it starts")
+        self.check_text(place, "activity-place", "a place")
+        self.trigger_event(self.Scheduled, starts_on=starts_on, ends_on=ends_on, place=place)
+
+    def start(self, started_on: date) -> None:
+        self.check_status("start", S.PLANNED, S.SCHEDULED)
+        self.trigger_event(self.Started, started_on=started_on)
+
+    def report_progress(self, metric: str, amount: int, reported_on: date) -> None:
+        self.check_status("report progress", S.STARTED)
+        self.check(
+            any(p.metric == metric for p in self.state.progress),
+            "progress-declared-metric",
+            f"{metric!r} is not a declared target of this activity",
+        )
+        self.check(amount >= 0, "progress-not-negative", f"progress {amount} is negative")
+        self.trigger_event(self.ProgressReported, metric=metric, amount=amount, reported_on=reported_on)
+
+    def complete(self, completed_on: date, outcome: str) -> None:
+        self.check_status("complete", S.STARTED)
+        self.check_text(outcome, "completion-outcome", "an outcome")
+        if self.state.started_on is not None:
+            self.check_order(self.state.started_on, completed_on, "complete-after-start", "completed before it started")
+        self.trigger_event(self.Completed, completed_on=completed_on, outcome=outcome)
+
+    def postpone(self, reason: str) -> None:
+        self.check_status("postpone", S.PLANNED, S.SCHEDULED)
+        self.check_text(reason, "postpone-reason", "a reason to postpone")
+        self.trigger_event(self.Postponed, reason=reason)
+
+    def cancel(self, reason: str) -> None:
+        self.check_status("cancel", *OPEN, S.STARTED)
+        self.check_text(reason, "cancel-reason", "a reason to cancel")
+        self.trigger_event(self.Cancelled, reason=reason)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state.status in (S.COMPLETED, S.CANCELLED)

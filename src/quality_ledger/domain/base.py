@@ -1,0 +1,85 @@
+"""Shared machinery of the aggregates: pydantic events on eventsourcing's base.
+
+An aggregate keeps everything it knows in one frozen pydantic model,
+``self.state``; events replace it with an updated copy. So the state handed
+to readers is immutable by construction, and applying an event never
+validates or reads a clock (those happen in the command methods).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
+
+from quality_ledger.domain.values import EventMeta, Frozen
+from quality_ledger.errors import IllegalTransition, InvariantViolated
+
+S = TypeVar("S", bound="AggregateState")
+
+
+class AggregateState(Frozen):
+    """What ``Ledger.get`` returns: an aggregate's state at one version."""
+
+    id: UUID
+    version: int = 0
+
+
+class DomainEvent(Frozen, CanMutateAggregate[UUID]):
+    """An immutable, past-tense fact about one aggregate.
+
+    ``meta`` is attached by the ledger just before saving (actor, command and
+    correlation ids, business date); domain code never needs it.
+    """
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    meta: EventMeta | None = None
+
+    def apply(self, aggregate: Any) -> None:
+        """Default: the event changes nothing but the version."""
+
+
+class CreationEvent(DomainEvent, CanInitAggregate[UUID]):
+    originator_topic: str
+
+
+class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
+    """An aggregate whose whole state is one frozen pydantic model."""
+
+    kind: ClassVar[str] = "aggregate"
+    if TYPE_CHECKING:
+        state: S
+
+    def evolve(self, **changes: Any) -> None:
+        """Replace the state by a copy with ``changes``; used only by ``apply``."""
+        self.state = self.state.model_copy(update=changes)
+
+    def view(self) -> S:
+        """The read-only state at the current version."""
+        return self.state.model_copy(update={"version": self.version})
+
+    # Guards shared by every aggregate: they raise before any event exists.
+
+    def check_status(self, action: str, *allowed: object) -> None:
+        status = getattr(self.state, "status")  # noqa: B009 - every state has one
+        if status not in allowed:
+            raise IllegalTransition(self.kind, str(status), action)
+
+    @staticmethod
+    def check(condition: bool, rule: str, detail: str) -> None:
+        if not condition:
+            raise InvariantViolated(rule, detail)
+
+    @staticmethod
+    def check_text(value: str, rule: str, what: str) -> None:
+        if not value.strip():
+            raise InvariantViolated(rule, f"{what} must not be blank")
+
+    @staticmethod
+    def check_order(earlier: date, later: date, rule: str, detail: str) -> None:
+        if later < earlier:
+            raise InvariantViolated(rule, detail)

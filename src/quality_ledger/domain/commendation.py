@@ -1,0 +1,122 @@
+"""The "Quality Craftsman" commendation: nominated, reviewed, conferred, publicised."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.values import ActivityKind, CommendationState, Frozen
+
+S = CommendationState
+
+
+class MediaItem(Frozen):
+    outlet: str
+    title: str
+    published_on: date
+
+
+class CommendationView(AggregateState):
+    campaign_id: UUID
+    person: str
+    employer: str
+    deeds: str
+    nominated_by: str
+    status: CommendationState = S.NOMINATED
+    review_reason: str | None = None
+    ceremony_id: UUID | None = None
+    conferred_on: date | None = None
+    publicity: tuple[MediaItem, ...] = ()
+
+
+class Commendation(LedgerAggregate[CommendationView]):
+    kind = "commendation"
+
+    class Event(DomainEvent):
+        pass
+
+    class Nominated(CreationEvent, Event):
+        campaign_id: UUID
+        person: str
+        employer: str
+        deeds: str
+        nominated_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = CommendationView(
+                id=self.originator_id,
+                **self.model_dump(exclude={*DomainEvent.model_fields, "originator_topic"}),
+            )
+
+    class Approved(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.APPROVED)
+
+    class Rejected(Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.REJECTED, review_reason=self.reason)
+
+    class Conferred(Event):
+        ceremony_id: UUID
+        conferred_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(status=S.CONFERRED, ceremony_id=self.ceremony_id, conferred_on=self.conferred_on)
+
+    class Publicised(Event):
+        item: MediaItem
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(publicity=(*aggregate.state.publicity, self.item))
+
+    @classmethod
+    def nominate(
+        cls, commendation_id: UUID, *, campaign_id: UUID, person: str, employer: str, deeds: str, nominated_by: str
+    ) -> Commendation:
+        cls.check_text(person, "nominee-named", "a nominee's name")
+        cls.check_text(deeds, "nominee-deeds", "a nominee's deeds")
+        return cls._create(
+            cls.Nominated,
+            id=commendation_id,
+            campaign_id=campaign_id,
+            person=person,
+            employer=employer,
+            deeds=deeds,
+            nominated_by=nominated_by,
+        )
+
+    def review(self, approved: bool, reason: str | None) -> None:
+        self.check_status("review", S.NOMINATED)
+        if approved:
+            self.trigger_event(self.Approved)
+            return
+        self.check_text(reason or "", "rejection-reason", "a reason to reject")
+        self.trigger_event(self.Rejected, reason=reason)
+
+    def confer(
+        self, ceremony_id: UUID, ceremony_campaign: UUID, ceremony_kind: ActivityKind, conferred_on: date
+    ) -> None:
+        """The ceremony's campaign and kind come from the ceremony activity,
+        loaded by the application."""
+        self.check_status("confer", S.APPROVED)
+        self.check(
+            ceremony_kind is ActivityKind.AWARD_CEREMONY and ceremony_campaign == self.state.campaign_id,
+            "conferred-at-own-ceremony",
+            "a commendation is conferred at an award ceremony of its own campaign",
+        )
+        self.trigger_event(self.Conferred, ceremony_id=ceremony_id, conferred_on=conferred_on)
+
+    def publicise(self, item: MediaItem) -> None:
+        self.check_status("publicise", S.CONFERRED)
+        if self.state.conferred_on is not None:
+            self.check_order(
+                self.state.conferred_on,
+                item.published_on,
+                "publicity-after-conferral",
+                "publicised before it was conferred",
+            )
+        self.trigger_event(self.Publicised, item=item)

@@ -1,0 +1,90 @@
+"""One hierarchy for everything the ledger refuses.
+
+Each error also subclasses the built-in that fits, so callers that only know
+Python's own exceptions still catch sensible things. Every refusal happens
+before anything is recorded: an error means the log is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "IntegrityError",
+    "InvalidCommand",
+    "InvariantViolated",
+    "LedgerError",
+    "NotFound",
+    "PermissionDenied",
+    "RuleViolation",
+]
+
+
+class LedgerError(Exception):
+    """Base of every error quality_ledger raises on purpose."""
+
+
+class InvalidCommand(LedgerError, ValueError):
+    """The input could not be turned into a valid command.
+
+    ``errors`` keeps pydantic's structured detail (location, message, input)
+    so a service can point its own user at the offending field.
+    """
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[dict[str, Any]] = errors or []
+
+
+class RuleViolation(LedgerError, ValueError):
+    """A business rule refused the command."""
+
+
+class IllegalTransition(RuleViolation):
+    """The aggregate's state machine has no such step from where it stands."""
+
+    def __init__(self, kind: str, state: str, action: str) -> None:
+        super().__init__(f"{kind} is {state}: cannot {action}")
+        self.kind = kind
+        self.state = state
+        self.action = action
+
+
+class InvariantViolated(RuleViolation):
+    """A named invariant would no longer hold."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(f"[{rule}] {detail}")
+        self.rule = rule
+        self.detail = detail
+
+
+class IdempotencyConflict(LedgerError, ValueError):
+    """An idempotency key was reused for a different command."""
+
+
+class NotFound(LedgerError, LookupError):
+    """No aggregate (or version of one) with that id."""
+
+
+class ConcurrencyConflict(LedgerError, RuntimeError):
+    """Another writer recorded on the same aggregate first; nothing was saved.
+
+    Re-read and decide again: the ledger never retries silently.
+    """
+
+
+class PermissionDenied(LedgerError, PermissionError):
+    """The authorization policy refused this actor this command."""
+
+
+class IntegrityError(LedgerError):
+    """The stored log is not what was recorded (tampering or corruption)."""
+
+
+class ConfigurationError(LedgerError, ValueError):
+    """The ledger cannot be opened as asked (bad URL, unknown scheme)."""

@@ -1,0 +1,348 @@
+"""Command handlers: load what a command touches, authorise, decide.
+
+Each handler loads the aggregates a command concerns, asks the policy, checks
+rules that span aggregates against their current state, and calls the
+aggregate's command method. It returns the aggregates that changed; the
+ledger saves them together, in one atomic write, or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from functools import singledispatch
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+
+from quality_ledger import commands as c
+from quality_ledger.domain.activity import Activity
+from quality_ledger.domain.base import LedgerAggregate
+from quality_ledger.domain.campaign import BulletinRecord, Campaign, Department
+from quality_ledger.domain.commendation import Commendation, MediaItem
+from quality_ledger.domain.inspection import Inspection, Subject
+from quality_ledger.domain.values import Actor
+from quality_ledger.errors import InvalidCommand, InvariantViolated, NotFound, PermissionDenied
+from quality_ledger.policy import Policy
+
+A = TypeVar("A", bound=LedgerAggregate)  # type: ignore[type-arg]
+
+
+@dataclass(frozen=True)
+class Work:
+    """The aggregate a command is about, and any others it changed."""
+
+    primary: LedgerAggregate  # type: ignore[type-arg]
+    others: tuple[LedgerAggregate, ...] = ()  # type: ignore[type-arg]
+
+
+class Context:
+    """What a handler may use: the repository, the policy and the actor."""
+
+    def __init__(self, repository: Repository[UUID], policy: Policy, actor: Actor) -> None:
+        self.repository = repository
+        self.policy = policy
+        self.actor = actor
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A:
+        aggregate: object = None
+        with contextlib.suppress(AggregateNotFoundError):
+            aggregate = self.repository.get(aggregate_id)
+        if not isinstance(aggregate, cls):
+            msg = f"no {cls.kind} with id {aggregate_id}"
+            raise NotFound(msg)
+        return aggregate
+
+    def check_absent(self, cls: type[A], aggregate_id: UUID) -> None:
+        if aggregate_id in self.repository:
+            raise InvariantViolated(f"{cls.kind}-unique", f"{cls.kind} {aggregate_id} already exists")
+
+    def authorize(self, command: c.Command, *departments: str) -> None:
+        responsible = frozenset(departments)
+        if not self.policy.allows(self.actor, command, responsible):
+            who = f"{self.actor.user} ({self.actor.department})"
+            msg = f"{who} may not {command.name}: responsible are {', '.join(sorted(responsible))}"
+            raise PermissionDenied(msg)
+
+
+@singledispatch
+def handle(command: c.Command, ctx: Context) -> Work:
+    msg = f"no handler for {type(command).__name__}"
+    raise InvalidCommand(msg)
+
+
+# Campaign ---------------------------------------------------------------------
+
+
+@handle.register
+def _(cmd: c.PlanCampaign, ctx: Context) -> Work:
+    ctx.authorize(cmd, cmd.organiser)
+    campaign_id = cmd.new_id()
+    ctx.check_absent(Campaign, campaign_id)
+    fields = cmd.model_dump(exclude={"command", "idempotency_key"})
+    return Work(Campaign.plan(campaign_id, **fields))
+
+
+def organised(cmd: c.Command, ctx: Context, campaign_id: UUID) -> Campaign:
+    campaign = ctx.load(Campaign, campaign_id)
+    ctx.authorize(cmd, campaign.state.organiser)
+    return campaign
+
+
+@handle.register
+def _(cmd: c.EnlistDepartment, ctx: Context) -> Work:
+    campaign = organised(cmd, ctx, cmd.campaign_id)
+    campaign.enlist(Department(code=cmd.code, name_zh=cmd.name_zh, name_en=cmd.name_en))
+    return Work(campaign)
+
+
+@handle.register
+def _(cmd: c.LaunchCampaign, ctx: Context) -> Work:
+    campaign = organised(cmd, ctx, cmd.campaign_id)
+    campaign.launch(cmd.launched_on)
+    return Work(campaign)
+
+
+@handle.register
+def _(cmd: c.ConcludeCampaign, ctx: Context) -> Work:
+    campaign = organised(cmd, ctx, cmd.campaign_id)
+    activities = [ctx.load(Activity, i) for i in campaign.state.activity_ids]
+    unfinished = sum(not a.is_finished for a in activities)
+    campaign.conclude(cmd.concluded_on, cmd.summary, unfinished, cmd.override_reason)
+    return Work(campaign)
+
+
+@handle.register
+def _(cmd: c.PublishBulletin, ctx: Context) -> Work:
+    campaign = ctx.load(Campaign, cmd.campaign_id)
+    inspections = [ctx.load(Inspection, i) for i in cmd.inspection_ids if i in campaign.state.inspection_ids]
+    inspecting = {i.state.inspecting_department for i in inspections}
+    if inspecting == {ctx.actor.department}:
+        ctx.authorize(cmd, campaign.state.organiser, ctx.actor.department)
+    else:
+        ctx.authorize(cmd, campaign.state.organiser)
+    final = frozenset(i.id for i in inspections if i.state.has_final_verdict)
+    bulletin = BulletinRecord(
+        bulletin_id=cmd.new_id(), title=cmd.title, published_on=cmd.published_on, inspection_ids=cmd.inspection_ids
+    )
+    campaign.publish_bulletin(bulletin, final)
+    return Work(campaign)
+
+
+# Activity ---------------------------------------------------------------------
+
+
+@handle.register
+def _(cmd: c.PlanActivity, ctx: Context) -> Work:
+    campaign = ctx.load(Campaign, cmd.campaign_id)
+    ctx.authorize(cmd, campaign.state.organiser, cmd.lead_department)
+    activity_id = cmd.new_id()
+    ctx.check_absent(Activity, activity_id)
+    campaign.add_activity(activity_id, cmd.lead_department)
+    fields = cmd.model_dump(exclude={"command", "idempotency_key"})
+    return Work(Activity.plan(activity_id, **fields), (campaign,))
+
+
+def led(cmd: c.Command, ctx: Context, activity_id: UUID) -> Activity:
+    activity = ctx.load(Activity, activity_id)
+    ctx.authorize(cmd, activity.state.lead_department)
+    return activity
+
+
+@handle.register
+def _(cmd: c.ScheduleActivity, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.schedule(cmd.starts_on, cmd.ends_on, cmd.place)
+    return Work(activity)
+
+
+@handle.register
+def _(cmd: c.StartActivity, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.start(cmd.started_on)
+    return Work(activity)
+
+
+@handle.register
+def _(cmd: c.ReportProgress, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.report_progress(cmd.metric, cmd.amount, cmd.reported_on)
+    return Work(activity)
+
+
+@handle.register
+def _(cmd: c.CompleteActivity, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.complete(cmd.completed_on, cmd.outcome)
+    return Work(activity)
+
+
+@handle.register
+def _(cmd: c.PostponeActivity, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.postpone(cmd.reason)
+    return Work(activity)
+
+
+@handle.register
+def _(cmd: c.CancelActivity, ctx: Context) -> Work:
+    activity = led(cmd, ctx, cmd.activity_id)
+    activity.cancel(cmd.reason)
+    return Work(activity)
+
+
+# Inspection -------------------------------------------------------------------
+
+
+@handle.register
+def _(cmd: c.PlanInspection, ctx: Context) -> Work:
+    campaign = ctx.load(Campaign, cmd.campaign_id)
+    ctx.authorize(cmd, campaign.state.organiser, cmd.inspecting_department)
+    if cmd.activity_id is not None:
+        activity = ctx.load(Activity, cmd.activity_id)
+        if activity.state.campaign_id != campaign.id:
+            raise InvariantViolated("inspection-activity-in-campaign", "the activity belongs to another campaign")
+    inspection_id = cmd.new_id()
+    ctx.check_absent(Inspection, inspection_id)
+    campaign.add_inspection(inspection_id, cmd.inspecting_department)
+    inspection = Inspection.plan(
+        inspection_id,
+        campaign_id=cmd.campaign_id,
+        activity_id=cmd.activity_id,
+        inspecting_department=cmd.inspecting_department,
+        inspection_kind=cmd.inspection_kind,
+        subject=Subject(name=cmd.subject_name, subject_kind=cmd.subject_kind),
+        product_category=cmd.product_category,
+        planned_on=cmd.planned_on,
+    )
+    return Work(inspection, (campaign,))
+
+
+def inspected(cmd: c.Command, ctx: Context, inspection_id: UUID) -> Inspection:
+    inspection = ctx.load(Inspection, inspection_id)
+    ctx.authorize(cmd, inspection.state.inspecting_department)
+    return inspection
+
+
+@handle.register
+def _(cmd: c.TakeSample, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.take_sample(cmd.sample_id, cmd.product, cmd.batch, cmd.taken_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.RecordSampleResult, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.record_result(cmd.sample_id, cmd.passed, cmd.nonconforming_items, cmd.tested_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.IssueVerdict, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.issue_verdict(cmd.notified_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.ObjectToResult, ctx: Context) -> Work:
+    inspection = ctx.load(Inspection, cmd.inspection_id)
+    # The objection is lodged by the subject, or recorded for it by the inspectors.
+    ctx.authorize(cmd, inspection.state.inspecting_department, ctx.actor.department)
+    inspection.object_to_result(cmd.sample_id, cmd.lodged_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.RecordRetestResult, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.record_retest(cmd.sample_id, cmd.passed, cmd.nonconforming_items, cmd.tested_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.OrderRectification, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.order_rectification(cmd.ordered_on, cmd.due_on, cmd.requirements)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.VerifyRectification, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.verify_rectification(cmd.verified_on, cmd.passed, cmd.notes)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.ImposePenalty, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.impose_penalty(cmd.amount, cmd.reason, cmd.decided_on)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.TransferCase, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.transfer_case(cmd.authority)
+    return Work(inspection)
+
+
+@handle.register
+def _(cmd: c.CloseInspection, ctx: Context) -> Work:
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
+    inspection.close(cmd.closed_on)
+    return Work(inspection)
+
+
+# Commendation -----------------------------------------------------------------
+
+
+@handle.register
+def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
+    campaign = ctx.load(Campaign, cmd.campaign_id)
+    ctx.authorize(cmd, cmd.nominating_department)
+    commendation_id = cmd.new_id()
+    campaign.add_commendation(commendation_id, cmd.nominating_department)
+    commendation = Commendation.nominate(
+        commendation_id,
+        campaign_id=cmd.campaign_id,
+        person=cmd.person,
+        employer=cmd.employer,
+        deeds=cmd.deeds,
+        nominated_by=cmd.nominating_department,
+    )
+    return Work(commendation, (campaign,))
+
+
+def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> tuple[Commendation, Campaign]:
+    commendation = ctx.load(Commendation, commendation_id)
+    campaign = ctx.load(Campaign, commendation.state.campaign_id)
+    return commendation, campaign
+
+
+@handle.register
+def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
+    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    ctx.authorize(cmd, campaign.state.organiser)
+    commendation.review(cmd.approved, cmd.reason)
+    return Work(commendation)
+
+
+@handle.register
+def _(cmd: c.ConferCommendation, ctx: Context) -> Work:
+    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    ceremony = ctx.load(Activity, cmd.ceremony_id)
+    ctx.authorize(cmd, campaign.state.organiser, ceremony.state.lead_department)
+    commendation.confer(ceremony.id, ceremony.state.campaign_id, ceremony.state.activity_kind, cmd.conferred_on)
+    return Work(commendation)
+
+
+@handle.register
+def _(cmd: c.PubliciseCommendation, ctx: Context) -> Work:
+    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    ctx.authorize(cmd, campaign.state.organiser, commendation.state.nominated_by)
+    commendation.publicise(MediaItem(outlet=cmd.outlet, title=cmd.title, published_on=cmd.published_on))
+    return Work(commendation)

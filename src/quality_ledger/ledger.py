@@ -1,0 +1,210 @@
+"""The ``Ledger`` facade: the one entry point other services code against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError as StoreIntegrityError
+from eventsourcing.persistence import JSONTranscoder, Mapper
+
+from quality_ledger import commands as c
+from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
+from quality_ledger.domain.values import Actor, EventMeta, Frozen
+from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidCommand, NotFound
+from quality_ledger.handlers import Context, handle
+from quality_ledger.persistence import MEMORY_URL, PydanticMapper, env_for, resolve_url
+from quality_ledger.policy import DepartmentPolicy, Policy
+from quality_ledger.receipts import CommandRecord, Receipt, record_id
+
+
+class RecordedEvent(Frozen):
+    """One stored event as history shows it."""
+
+    aggregate_id: UUID
+    version: int
+    name: str
+    recorded_at: datetime
+    meta: EventMeta | None
+    payload: dict[str, Any]
+
+
+class _Store(Application[UUID]):
+    """eventsourcing's application, with our mapper; kept private so services
+    cannot bypass commands by saving aggregates directly."""
+
+    name = "quality_ledger"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PydanticMapper(transcoder=JSONTranscoder())
+
+
+def event_name(event: object) -> str:
+    """``Campaign.Planned``: aggregate and past-tense event."""
+    return type(event).__qualname__
+
+
+class Ledger:
+    """A quality campaign ledger: execute commands, read state and history.
+
+    Open one with :meth:`open`; close it (or use ``with``) to release the
+    store's connections.
+    """
+
+    def __init__(self, store: _Store, url: str, policy: Policy) -> None:
+        self._store = store
+        self.url = url
+        self.policy = policy
+
+    @classmethod
+    def open(cls, url: str | None = None, *, policy: Policy | None = None) -> Ledger:
+        """Open the ledger at ``url``.
+
+        ``None`` means ``$QUALITY_LEDGER_URL`` if set, else the SQLite file
+        ``quality_ledger.db`` in the working directory. ``sqlite:///path``
+        opens a file, ``postgresql://user:pw@host:port/db`` a server, and
+        ``memory://`` keeps everything in this process (for tests).
+        """
+        resolved = resolve_url(url)
+        store = _Store(env=env_for(resolved))
+        return cls(store, resolved, policy or DepartmentPolicy())
+
+    @classmethod
+    def in_memory(cls, *, policy: Policy | None = None) -> Ledger:
+        return cls.open(MEMORY_URL, policy=policy)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    # Writing ------------------------------------------------------------------
+
+    def execute(self, command: c.Command, actor: Actor, *, correlation_id: UUID | None = None) -> Receipt:
+        """Record what ``command`` decides, atomically, or raise and record nothing.
+
+        With an idempotency key, a repeat returns the first receipt and records
+        nothing; the same key with a different command raises
+        :class:`IdempotencyConflict`. A concurrent writer on the same aggregate
+        makes this raise :class:`ConcurrencyConflict`; nothing is retried.
+        """
+        if not isinstance(command, c.Command):
+            msg = f"not a command: {command!r}"
+            raise InvalidCommand(msg)
+        if not isinstance(actor, Actor):
+            msg = f"not an actor: {actor!r}"
+            raise InvalidCommand(msg)
+        key = command.idempotency_key
+        if key is not None and (earlier := self._earlier_receipt(command, key)) is not None:
+            return earlier
+
+        work = handle(command, Context(self._store.repository, self.policy, actor))
+        command_id = uuid4()
+        meta = EventMeta(
+            user=actor.user,
+            department=actor.department,
+            command=command.name,
+            command_id=command_id,
+            correlation_id=correlation_id or command_id,
+            occurred_on=command.occurred_on,
+        )
+        events = [
+            self._with_meta(event, meta)
+            for aggregate in (work.primary, *work.others)
+            for event in aggregate.collect_events()
+        ]
+        receipt = Receipt(
+            aggregate_id=work.primary.id,
+            version=work.primary.version,
+            events=tuple(event_name(e) for e in events),
+            command_id=command_id,
+            correlation_id=meta.correlation_id,
+            idempotency_key=key,
+        )
+        if key is not None:
+            record = CommandRecord.accept(key, command.fingerprint(), receipt)
+            events.extend(self._with_meta(e, meta) for e in record.collect_events())
+        try:
+            self._store.save(*events)
+        except StoreIntegrityError as e:
+            if key is not None and (earlier := self._earlier_receipt(command, key)) is not None:
+                return earlier  # lost a race with the same command: it counts once
+            msg = f"{command.name}: another writer changed {work.primary.kind} {work.primary.id} first"
+            raise ConcurrencyConflict(msg) from e
+        return receipt
+
+    @staticmethod
+    def _with_meta(event: Any, meta: EventMeta) -> Any:
+        recorded_on = event.timestamp.date()
+        occurred = meta.occurred_on if meta.occurred_on != recorded_on else None
+        return event.model_copy(update={"meta": meta.model_copy(update={"occurred_on": occurred})})
+
+    def _earlier_receipt(self, command: c.Command, key: str) -> Receipt | None:
+        try:
+            record: CommandRecord = self._store.repository.get(record_id(key))
+        except AggregateNotFoundError:
+            return None
+        if record.state.fingerprint != command.fingerprint():
+            msg = f"idempotency key {key!r} was used for a different command ({record.state.receipt.events})"
+            raise IdempotencyConflict(msg)
+        return record.state.receipt
+
+    # Reading ------------------------------------------------------------------
+
+    def get(self, aggregate_id: UUID, version: int | None = None) -> AggregateState:
+        """The read-only state of an aggregate, now or at ``version``."""
+        view: AggregateState = self._load(aggregate_id, version).view()
+        return view
+
+    def _load(self, aggregate_id: UUID, version: int | None = None) -> LedgerAggregate[Any]:
+        if version is not None and version < 1:
+            msg = f"version must be 1 or more, got {version}"
+            raise NotFound(msg)
+        try:
+            aggregate: LedgerAggregate[Any] = self._store.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            msg = f"no aggregate with id {aggregate_id}"
+            raise NotFound(msg) from None
+        if version is not None and aggregate.version != version:
+            msg = f"{aggregate.kind} {aggregate_id} has no version {version} (latest {aggregate.version})"
+            raise NotFound(msg)
+        return aggregate
+
+    def history(self, aggregate_id: UUID) -> list[RecordedEvent]:
+        """Every recorded event of an aggregate, oldest first, with metadata."""
+        recorded = [self._recorded(cast(DomainEvent, e)) for e in self._store.events.get(aggregate_id)]
+        if not recorded:
+            msg = f"no aggregate with id {aggregate_id}"
+            raise NotFound(msg)
+        return recorded
+
+    @staticmethod
+    def _recorded(event: DomainEvent) -> RecordedEvent:
+        return RecordedEvent(
+            aggregate_id=event.originator_id,
+            version=event.originator_version,
+            name=event_name(event),
+            recorded_at=event.timestamp,
+            meta=event.meta,
+            payload=event.model_dump(mode="json", exclude={*DomainEvent.model_fields, "originator_topic"}),
+        )
+
+    def events(self, start: int = 1, page: int = 500) -> Iterator[tuple[int, DomainEvent]]:
+        """Every stored event in commit order, with its position, read in pages."""
+        recorder = self._store.recorder
+        mapper = self._store.mapper
+        while True:
+            notifications = recorder.select_notifications(start=start, limit=page)
+            for n in notifications:
+                yield n.id, cast(DomainEvent, mapper.to_domain_event(n))
+            if len(notifications) < page:
+                return
+            start = notifications[-1].id + 1
