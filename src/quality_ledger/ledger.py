@@ -14,12 +14,14 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from quality_ledger import commands as c
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
+from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import Actor, EventMeta, Frozen
 from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidCommand, NotFound
 from quality_ledger.handlers import Context, handle
 from quality_ledger.persistence import MEMORY_URL, PydanticMapper, env_for, resolve_url
 from quality_ledger.policy import DepartmentPolicy, Policy
 from quality_ledger.receipts import CommandRecord, Receipt, record_id
+from quality_ledger.status import CampaignStatus, campaign_status
 
 
 class RecordedEvent(Frozen):
@@ -178,6 +180,20 @@ class Ledger:
             raise NotFound(msg)
         return aggregate
 
+    def campaign_status(self, campaign_id: UUID) -> CampaignStatus:
+        """Where a campaign stands: activities, inspections, targets, awards."""
+        campaign = self._load(campaign_id)
+        if not isinstance(campaign, Campaign):
+            msg = f"{campaign.kind} {campaign_id} is not a campaign"
+            raise NotFound(msg)
+        state = campaign.view()
+        return campaign_status(
+            state,
+            (self._load(i).view() for i in state.activity_ids),
+            (self._load(i).view() for i in state.inspection_ids),
+            (self._load(i).view() for i in state.commendation_ids),
+        )
+
     def history(self, aggregate_id: UUID) -> list[RecordedEvent]:
         """Every recorded event of an aggregate, oldest first, with metadata."""
         recorded = [self._recorded(cast(DomainEvent, e)) for e in self._store.events.get(aggregate_id)]
@@ -196,6 +212,10 @@ class Ledger:
             meta=event.meta,
             payload=event.model_dump(mode="json", exclude={*DomainEvent.model_fields, "originator_topic"}),
         )
+
+    def position(self) -> int:
+        """The position of the last stored event (0 for an empty log)."""
+        return self._store.recorder.max_notification_id() or 0
 
     def events(self, start: int = 1, page: int = 500) -> Iterator[tuple[int, DomainEvent]]:
         """Every stored event in commit order, with its position, read in pages."""
