@@ -20,6 +20,7 @@ __all__ = [
     "LedgerError",
     "NotFound",
     "PermissionDenied",
+    "ProjectionFailed",
     "RuleViolation",
 ]
 
@@ -88,3 +89,13 @@ class IntegrityError(LedgerError):
 
 class ConfigurationError(LedgerError, ValueError):
     """The ledger cannot be opened as asked (bad URL, unknown scheme)."""
+
+
+class ProjectionFailed(LedgerError, RuntimeError):
+    """A view handler could not apply an event; the batch it was in left the
+    views untouched and the runner stopped there."""
+
+    def __init__(self, position: int, topic: str, cause: BaseException) -> None:
+        super().__init__(f"projection stopped at position {position} ({topic}): {type(cause).__name__}: {cause}")
+        self.position = position
+        self.topic = topic

@@ -6,12 +6,12 @@ from datetime import date
 from uuid import UUID
 
 import pytest
-from conftest import FDA, ORGANISER, QTS, event_count, plan_campaign
 
 from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.values import ActivityKind, CampaignState, FocusArea
 from quality_ledger.errors import IllegalTransition, InvariantViolated, PermissionDenied
+from tests.conftest import FDA, ORGANISER, QTS, event_count, plan_campaign
 
 SEPT_30 = date(2017, 9, 30)
 
@@ -55,7 +55,9 @@ def plan_inspection(ledger: Ledger, campaign_id: UUID, reference: str = "XA-2017
 
 def sample_and_test(ledger: Ledger, inspection_id: UUID, *, passed: bool) -> None:
     ledger.execute(
-        c.TakeSample(inspection_id=inspection_id, sample_id="S1", product="BV 2.5mm²", batch="B17", taken_on=date(2017, 9, 5)),
+        c.TakeSample(
+            inspection_id=inspection_id, sample_id="S1", product="BV 2.5mm²", batch="B17", taken_on=date(2017, 9, 5)
+        ),
         QTS,
     )
     ledger.execute(
@@ -70,7 +72,9 @@ def sample_and_test(ledger: Ledger, inspection_id: UUID, *, passed: bool) -> Non
     )
 
 
-def inspection_with_verdict(ledger: Ledger, campaign_id: UUID, *, passed: bool = True, reference: str = "XA-2017-Q3-001") -> UUID:
+def inspection_with_verdict(
+    ledger: Ledger, campaign_id: UUID, *, passed: bool = True, reference: str = "XA-2017-Q3-001"
+) -> UUID:
     inspection_id = plan_inspection(ledger, campaign_id, reference)
     sample_and_test(ledger, inspection_id, passed=passed)
     ledger.execute(c.IssueVerdict(inspection_id=inspection_id, notified_on=date(2017, 9, 10)), QTS)

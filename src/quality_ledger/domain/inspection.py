@@ -156,13 +156,17 @@ class Inspection(LedgerAggregate[InspectionView]):
             aggregate.evolve(samples=_replace(aggregate.state.samples, self.sample_id, objected_on=self.lodged_on))
 
     class RetestResultRecorded(Event):
+        """The re-test replaces the original result; ``verdict`` is the verdict
+        that follows, decided by the command so views need not recompute it."""
+
         sample_id: str
         result: LabResult
+        verdict: Verdict
 
         def apply(self, aggregate: Any) -> None:
             original = aggregate.state.sample(self.sample_id).result
             samples = _replace(aggregate.state.samples, self.sample_id, result=self.result, original_result=original)
-            aggregate.evolve(samples=samples, verdict=verdict_of(samples))
+            aggregate.evolve(samples=samples, verdict=self.verdict)
 
     class RectificationOrdered(Event):
         rectification: Rectification
@@ -278,7 +282,8 @@ class Inspection(LedgerAggregate[InspectionView]):
         sample = self.check_sample(sample_id)
         self.check(sample.awaiting_retest, "retest-after-objection", f"sample {sample_id} has no pending objection")
         result = self.check_result(sample, passed, nonconforming_items, tested_on, retest=True)
-        self.trigger_event(self.RetestResultRecorded, sample_id=sample_id, result=result)
+        verdict = verdict_of(_replace(self.state.samples, sample_id, result=result))
+        self.trigger_event(self.RetestResultRecorded, sample_id=sample_id, result=result, verdict=verdict)
 
     def order_rectification(self, ordered_on: date, due_on: date, requirements: str) -> None:
         self.check_status("order a rectification", S.VERDICT_ISSUED)
