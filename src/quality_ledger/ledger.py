@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -11,6 +12,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import JSONTranscoder, Mapper
+from sqlalchemy import Connection
 
 from quality_ledger import commands as c
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
@@ -20,6 +22,7 @@ from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, Inva
 from quality_ledger.handlers import Context, handle
 from quality_ledger.persistence import MEMORY_URL, PydanticMapper, env_for, resolve_url
 from quality_ledger.policy import DepartmentPolicy, Policy
+from quality_ledger.projections import Views, ViewsReport, queries, views_engine
 from quality_ledger.receipts import CommandRecord, Receipt, record_id
 from quality_ledger.status import CampaignStatus, campaign_status
 
@@ -57,29 +60,52 @@ class Ledger:
     store's connections.
     """
 
-    def __init__(self, store: _Store, url: str, policy: Policy) -> None:
+    def __init__(self, store: _Store, url: str, policy: Policy, views: Views, *, read_your_writes: bool = True) -> None:
         self._store = store
         self.url = url
         self.policy = policy
+        self.views = views
+        self.read_your_writes = read_your_writes
 
     @classmethod
-    def open(cls, url: str | None = None, *, policy: Policy | None = None) -> Ledger:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        policy: Policy | None = None,
+        views_url: str | None = None,
+        read_your_writes: bool = True,
+        batch_size: int = 500,
+    ) -> Ledger:
         """Open the ledger at ``url``.
 
         ``None`` means ``$QUALITY_LEDGER_URL`` if set, else the SQLite file
         ``quality_ledger.db`` in the working directory. ``sqlite:///path``
         opens a file, ``postgresql://user:pw@host:port/db`` a server, and
         ``memory://`` keeps everything in this process (for tests).
+
+        The views live in the event store's database unless ``views_url``
+        (any SQLAlchemy URL) puts them elsewhere. With ``read_your_writes``
+        every query first applies what the log holds beyond the views, so it
+        sees every command executed before it; without it, queries read the
+        views as they stand (kept current by ``ledger.views.start()`` or by
+        another process).
         """
         resolved = resolve_url(url)
         store = _Store(env=env_for(resolved))
-        return cls(store, resolved, policy or DepartmentPolicy())
+        try:
+            views = Views(views_engine(views_url or resolved), store.recorder, store.mapper, batch_size=batch_size)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, resolved, policy or DepartmentPolicy(), views, read_your_writes=read_your_writes)
 
     @classmethod
     def in_memory(cls, *, policy: Policy | None = None) -> Ledger:
         return cls.open(MEMORY_URL, policy=policy)
 
     def close(self) -> None:
+        self.views.close()
         self._store.close()
 
     def __enter__(self) -> Ledger:
@@ -181,7 +207,67 @@ class Ledger:
         return aggregate
 
     def campaign_status(self, campaign_id: UUID) -> CampaignStatus:
-        """Where a campaign stands: activities, inspections, targets, awards."""
+        """Where a campaign stands: activities, inspections, targets, awards (from the views)."""
+        with self._views() as connection:
+            return queries.campaign_status(connection, campaign_id)
+
+    def activity_board(self, campaign_id: UUID) -> list[queries.ActivityRow]:
+        """Each activity's state, lead department, schedule and progress."""
+        with self._views() as connection:
+            return queries.activity_board(connection, campaign_id)
+
+    def inspection_register(self, campaign_id: UUID, as_of: date | None = None) -> list[queries.InspectionRow]:
+        """Each inspection's state, verdict, open and overdue rectifications (as of a date, default today)."""
+        with self._views() as connection:
+            return queries.inspection_register(connection, campaign_id, as_of)
+
+    def bulletin(self, campaign_id: UUID, bulletin_id: UUID | None = None) -> list[queries.BulletinLine]:
+        """Per product category: inspections, samples, pass rate, nonconforming subjects."""
+        with self._views() as connection:
+            return queries.bulletin(connection, campaign_id, bulletin_id)
+
+    def department_scorecard(self, campaign_id: UUID, as_of: date | None = None) -> list[queries.ScorecardLine]:
+        """Per department: activities planned, completed, cancelled; inspections; overdue rectifications."""
+        with self._views() as connection:
+            return queries.department_scorecard(connection, campaign_id, as_of)
+
+    def audit_trail(
+        self,
+        *,
+        actor: str | None = None,
+        department: str | None = None,
+        aggregate_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> queries.AuditPage:
+        """Who did what, when: events in log order, filtered, one page at a time."""
+        with self._views() as connection:
+            return queries.audit_trail(
+                connection,
+                actor=actor,
+                department=department,
+                aggregate_id=aggregate_id,
+                since=since,
+                until=until,
+                after=after,
+                limit=limit,
+            )
+
+    def verify_views(self) -> ViewsReport:
+        """Rebuild the views from zero in a scratch database and list every difference."""
+        return self.views.verify()
+
+    @contextmanager
+    def _views(self) -> Iterator[Connection]:
+        with self.views.reading(catch_up=self.read_your_writes) as connection:
+            yield connection
+
+    def campaign_status_from_events(self, campaign_id: UUID) -> CampaignStatus:
+        """The same figures as :meth:`campaign_status`, computed by replaying the
+        aggregates instead of reading the views: the reference the views are
+        checked against."""
         campaign = self._load(campaign_id)
         if not isinstance(campaign, Campaign):
             msg = f"{campaign.kind} {campaign_id} is not a campaign"

@@ -1,0 +1,313 @@
+"""How each event changes the views: one handler per event type.
+
+Handlers only move values from events into rows; every decision (verdicts,
+states) was taken by the aggregate and is in the event, so the views cannot
+disagree with the write side about a rule.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from quality_ledger.domain.activity import Activity
+from quality_ledger.domain.base import DomainEvent
+from quality_ledger.domain.campaign import Campaign
+from quality_ledger.domain.commendation import Commendation
+from quality_ledger.domain.inspection import Inspection
+from quality_ledger.domain.values import ActivityState, CampaignState, CommendationState, InspectionState
+from quality_ledger.projections import schema as t
+from quality_ledger.projections.unit_of_work import Batch
+
+
+@singledispatch
+def project(event: DomainEvent, batch: Batch, position: int) -> None:
+    """Events without a handler (e.g. idempotency records) change no view."""
+
+
+# Campaign ---------------------------------------------------------------------
+
+
+@project.register
+def _(e: Campaign.Planned, batch: Batch, position: int) -> None:
+    batch.add(
+        t.campaigns,
+        campaign_id=e.originator_id,
+        position=position,
+        title=e.title,
+        theme=e.theme,
+        organiser=e.organiser,
+        focus_areas=",".join(e.focus_areas),
+        status=CampaignState.PLANNED.value,
+        starts_on=e.starts_on,
+        ends_on=e.ends_on,
+        launched_on=None,
+        concluded_on=None,
+        summary=None,
+        override_reason=None,
+    )
+
+
+@project.register
+def _(e: Campaign.DepartmentEnlisted, batch: Batch, position: int) -> None:
+    d = e.department
+    batch.add(
+        t.departments, campaign_id=e.originator_id, code=d.code, position=position, name_zh=d.name_zh, name_en=d.name_en
+    )
+
+
+@project.register
+def _(e: Campaign.Launched, batch: Batch, position: int) -> None:
+    batch.get(t.campaigns, e.originator_id).update(status=CampaignState.LAUNCHED.value, launched_on=e.launched_on)
+
+
+@project.register
+def _(e: Campaign.BulletinPublished, batch: Batch, position: int) -> None:
+    b = e.bulletin
+    batch.add(
+        t.bulletins,
+        bulletin_id=b.bulletin_id,
+        position=position,
+        campaign_id=e.originator_id,
+        title=b.title,
+        published_on=b.published_on,
+    )
+    for inspection_id in b.inspection_ids:
+        batch.add(t.bulletin_items, bulletin_id=b.bulletin_id, inspection_id=inspection_id)
+
+
+@project.register
+def _(e: Campaign.Concluded, batch: Batch, position: int) -> None:
+    batch.get(t.campaigns, e.originator_id).update(
+        status=CampaignState.CONCLUDED.value,
+        concluded_on=e.concluded_on,
+        summary=e.summary,
+        override_reason=e.override_reason,
+    )
+
+
+# Activity ---------------------------------------------------------------------
+
+
+@project.register
+def _(e: Activity.Planned, batch: Batch, position: int) -> None:
+    batch.add(
+        t.activities,
+        activity_id=e.originator_id,
+        position=position,
+        campaign_id=e.campaign_id,
+        title=e.title,
+        lead_department=e.lead_department,
+        focus_area=e.focus_area.value,
+        activity_kind=e.activity_kind.value,
+        status=ActivityState.PLANNED.value,
+        starts_on=None,
+        ends_on=None,
+        place=None,
+        started_on=None,
+        completed_on=None,
+        outcome=None,
+        reason=None,
+    )
+    for seq, (metric, target) in enumerate(e.targets.items()):
+        batch.add(t.targets, activity_id=e.originator_id, metric=metric, seq=seq, target=target, achieved=0)
+
+
+def _activity(batch: Batch, e: DomainEvent, **changes: Any) -> None:
+    batch.get(t.activities, e.originator_id).update(changes)
+
+
+@project.register
+def _(e: Activity.Scheduled, batch: Batch, position: int) -> None:
+    _activity(
+        batch,
+        e,
+        status=ActivityState.SCHEDULED.value,
+        starts_on=e.starts_on,
+        ends_on=e.ends_on,
+        place=e.place,
+        reason=None,
+    )
+
+
+@project.register
+def _(e: Activity.Started, batch: Batch, position: int) -> None:
+    _activity(batch, e, status=ActivityState.STARTED.value, started_on=e.started_on)
+
+
+@project.register
+def _(e: Activity.ProgressReported, batch: Batch, position: int) -> None:
+    batch.get(t.targets, e.originator_id, e.metric)["achieved"] += e.amount
+
+
+@project.register
+def _(e: Activity.Completed, batch: Batch, position: int) -> None:
+    _activity(batch, e, status=ActivityState.COMPLETED.value, completed_on=e.completed_on, outcome=e.outcome)
+
+
+@project.register
+def _(e: Activity.Postponed, batch: Batch, position: int) -> None:
+    _activity(batch, e, status=ActivityState.POSTPONED.value, reason=e.reason)
+
+
+@project.register
+def _(e: Activity.Cancelled, batch: Batch, position: int) -> None:
+    _activity(batch, e, status=ActivityState.CANCELLED.value, reason=e.reason)
+
+
+# Inspection -------------------------------------------------------------------
+
+
+@project.register
+def _(e: Inspection.Planned, batch: Batch, position: int) -> None:
+    batch.add(
+        t.inspections,
+        inspection_id=e.originator_id,
+        position=position,
+        campaign_id=e.campaign_id,
+        activity_id=e.activity_id,
+        inspecting_department=e.inspecting_department,
+        inspection_kind=e.inspection_kind,
+        subject_name=e.subject.name,
+        subject_kind=e.subject.subject_kind.value,
+        product_category=e.product_category,
+        planned_on=e.planned_on,
+        status=InspectionState.PLANNED.value,
+        verdict=None,
+        notified_on=None,
+        rectification_ordered_on=None,
+        rectification_due_on=None,
+        rectification_verified_on=None,
+        rectification_passed=None,
+        penalty_amount=None,
+        transferred_to=None,
+        closed_on=None,
+    )
+
+
+def _inspection(batch: Batch, e: DomainEvent, **changes: Any) -> None:
+    batch.get(t.inspections, e.originator_id).update(changes)
+
+
+@project.register
+def _(e: Inspection.SampleTaken, batch: Batch, position: int) -> None:
+    _inspection(batch, e, status=InspectionState.SAMPLING.value)
+    batch.add(
+        t.samples,
+        inspection_id=e.originator_id,
+        sample_id=e.sample_id,
+        position=position,
+        product=e.product,
+        batch=e.batch,
+        taken_on=e.taken_on,
+        passed=None,
+        nonconforming_items=None,
+        retested=False,
+        objected_on=None,
+    )
+
+
+@project.register
+def _(e: Inspection.SampleResultRecorded, batch: Batch, position: int) -> None:
+    sample = batch.get(t.samples, e.originator_id, e.sample_id)
+    sample.update(passed=e.result.passed, nonconforming_items="; ".join(e.result.nonconforming_items) or None)
+
+
+@project.register
+def _(e: Inspection.VerdictIssued, batch: Batch, position: int) -> None:
+    _inspection(
+        batch, e, status=InspectionState.VERDICT_ISSUED.value, verdict=e.verdict.value, notified_on=e.notified_on
+    )
+
+
+@project.register
+def _(e: Inspection.ResultObjected, batch: Batch, position: int) -> None:
+    batch.get(t.samples, e.originator_id, e.sample_id)["objected_on"] = e.lodged_on
+
+
+@project.register
+def _(e: Inspection.RetestResultRecorded, batch: Batch, position: int) -> None:
+    batch.get(t.samples, e.originator_id, e.sample_id).update(
+        passed=e.result.passed, nonconforming_items="; ".join(e.result.nonconforming_items) or None, retested=True
+    )
+    _inspection(batch, e, verdict=e.verdict.value)
+
+
+@project.register
+def _(e: Inspection.RectificationOrdered, batch: Batch, position: int) -> None:
+    r = e.rectification
+    _inspection(
+        batch,
+        e,
+        status=InspectionState.RECTIFICATION_ORDERED.value,
+        rectification_ordered_on=r.ordered_on,
+        rectification_due_on=r.due_on,
+    )
+
+
+@project.register
+def _(e: Inspection.RectificationVerified, batch: Batch, position: int) -> None:
+    status = InspectionState.RECTIFIED if e.passed else InspectionState.RECTIFICATION_FAILED
+    _inspection(batch, e, status=status.value, rectification_verified_on=e.verified_on, rectification_passed=e.passed)
+
+
+@project.register
+def _(e: Inspection.PenaltyImposed, batch: Batch, position: int) -> None:
+    _inspection(batch, e, status=InspectionState.PENALISED.value, penalty_amount=e.penalty.amount)
+
+
+@project.register
+def _(e: Inspection.CaseTransferred, batch: Batch, position: int) -> None:
+    _inspection(batch, e, status=InspectionState.TRANSFERRED.value, transferred_to=e.authority)
+
+
+@project.register
+def _(e: Inspection.Closed, batch: Batch, position: int) -> None:
+    _inspection(batch, e, status=InspectionState.CLOSED.value, closed_on=e.closed_on)
+
+
+# Commendation -----------------------------------------------------------------
+
+
+@project.register
+def _(e: Commendation.Nominated, batch: Batch, position: int) -> None:
+    batch.add(
+        t.commendations,
+        commendation_id=e.originator_id,
+        position=position,
+        campaign_id=e.campaign_id,
+        person=e.person,
+        employer=e.employer,
+        nominated_by=e.nominated_by,
+        status=CommendationState.NOMINATED.value,
+        review_reason=None,
+        ceremony_id=None,
+        conferred_on=None,
+        publicity=0,
+    )
+
+
+def _commendation(batch: Batch, e: DomainEvent, **changes: Any) -> None:
+    batch.get(t.commendations, e.originator_id).update(changes)
+
+
+@project.register
+def _(e: Commendation.Approved, batch: Batch, position: int) -> None:
+    _commendation(batch, e, status=CommendationState.APPROVED.value)
+
+
+@project.register
+def _(e: Commendation.Rejected, batch: Batch, position: int) -> None:
+    _commendation(batch, e, status=CommendationState.REJECTED.value, review_reason=e.reason)
+
+
+@project.register
+def _(e: Commendation.Conferred, batch: Batch, position: int) -> None:
+    _commendation(
+        batch, e, status=CommendationState.CONFERRED.value, ceremony_id=e.ceremony_id, conferred_on=e.conferred_on
+    )
+
+
+@project.register
+def _(e: Commendation.Publicised, batch: Batch, position: int) -> None:
+    batch.get(t.commendations, e.originator_id)["publicity"] += 1

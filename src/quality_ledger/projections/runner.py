@@ -1,0 +1,277 @@
+"""Keeps the SQL views in step with the event log, exactly once.
+
+Each batch of notifications is applied to the views and the tracking position
+advances in the same SQLAlchemy transaction; the position is read under a
+lock (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on
+PostgreSQL), so two runners never apply one event twice, a crash at any point
+leaves views and position consistent, and a restart resumes where the last
+commit left off. eventsourcing's own ``ProjectionRunner`` needs a subscribable
+recorder (PostgreSQL only) and keeps its tracking outside SQLAlchemy, hence
+this small pull-based runner.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from sqlalchemy import Connection, Engine, StaticPool, create_engine, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from quality_ledger.domain.values import Frozen
+from quality_ledger.errors import ConfigurationError, ProjectionFailed
+from quality_ledger.projections import audit_trail
+from quality_ledger.projections.handlers import project
+from quality_ledger.projections.schema import VIEW_TABLES, metadata, tracking
+from quality_ledger.projections.unit_of_work import Batch
+
+Progress = Callable[[int, int], None]
+"""Called after each batch with (events applied so far, events to apply)."""
+
+Fault = Callable[[str], None]
+"""Test hook called at each step: before-write, after-write, before-commit, after-commit."""
+
+NAME = "views"
+
+
+def views_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """A SQLAlchemy engine for the views at a ledger URL (or any SQLAlchemy URL)."""
+    if url.startswith("memory://"):
+        url = "sqlite://"
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        parsed = make_url(url)
+    except Exception as e:
+        msg = f"cannot open views at {url!r}: {e}"
+        raise ConfigurationError(msg) from e
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+        _immediate_transactions(engine)
+        return engine
+    return create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
+
+
+def _immediate_transactions(engine: Engine) -> None:
+    """SQLite: take the write lock when a transaction begins, not on its first
+    write, so two runners queue instead of failing to upgrade their locks."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class ViewsReport(Frozen):
+    """What ``verify_views`` found: live views against a rebuild from zero."""
+
+    position: int
+    differences: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+class Views:
+    """The read models of one ledger and the runner that feeds them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[UUID],
+        *,
+        batch_size: int = 500,
+        fault: Fault | None = None,
+    ) -> None:
+        self.engine = engine
+        self.recorder = recorder
+        self.mapper = mapper
+        self.batch_size = batch_size
+        self.fault = fault
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+        # An in-memory database is one connection shared by every thread:
+        # reads then queue behind the runner instead of interleaving with it.
+        self._shared_connection = isinstance(engine.pool, StaticPool)
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            connection.execute(dialect.insert(tracking).values(name=NAME, position=0).on_conflict_do_nothing())
+
+    @contextmanager
+    def reading(self, *, catch_up: bool = True) -> Iterator[Connection]:
+        """A connection to query the views, after catching up unless told not to."""
+        if catch_up:
+            self.catch_up()
+        with self._lock if self._shared_connection else nullcontext(), self.engine.connect() as connection:
+            yield connection
+
+    # Positions ----------------------------------------------------------------
+
+    def position(self) -> int:
+        """The log position the views reflect."""
+        with self.reading(catch_up=False) as connection:
+            return _position(connection)
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # Catching up --------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event not yet in the views (up to ``until``); returns how many."""
+        with self._lock:
+            applied = 0
+            total = max(0, (until or self.head()) - self.position())
+            while (count := self._apply_batch(until)) > 0:
+                applied += count
+                if progress is not None:
+                    progress(applied, max(total, applied))
+            return applied
+
+    def _apply_batch(self, until: int | None) -> int:
+        with self.engine.begin() as connection:
+            position = _position(connection, lock=True)
+            if until is not None and position >= until:
+                return 0
+            notifications = self.recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=until)
+            if not notifications:
+                return 0
+            batch = Batch(connection)
+            for notification in notifications:
+                try:
+                    domain_event: Any = self.mapper.to_domain_event(notification)
+                    audit_trail.record(domain_event, batch, notification.id)
+                    project(domain_event, batch, notification.id)
+                except Exception as e:
+                    raise ProjectionFailed(notification.id, notification.topic, e) from e
+            self._step("before-write")
+            batch.flush()
+            self._step("after-write")
+            last = notifications[-1].id
+            connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=last))
+            self._step("before-commit")
+        self._step("after-commit")
+        return len(notifications)
+
+    def _step(self, name: str) -> None:
+        if self.fault is not None:
+            self.fault(name)
+
+    # Rebuilding and verifying -------------------------------------------------
+
+    def rebuild(self, *, progress: Progress | None = None) -> int:
+        """Clear every view and apply the whole log again."""
+        with self._lock, self.engine.begin() as connection:
+            _position(connection, lock=True)
+            for table in reversed(VIEW_TABLES):
+                connection.execute(delete(table))
+            connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=0))
+        return self.catch_up(progress=progress)
+
+    def verify(self, *, progress: Progress | None = None) -> ViewsReport:
+        """Rebuild into a scratch in-memory database and compare with the live views."""
+        with self.reading() as connection:
+            position = _position(connection)
+            live = dump(connection)
+        scratch = Views(views_engine("sqlite://"), self.recorder, self.mapper, batch_size=self.batch_size)
+        try:
+            scratch.catch_up(until=position, progress=progress)
+            with scratch.engine.connect() as connection:
+                rebuilt = dump(connection)
+        finally:
+            scratch.engine.dispose()
+        return ViewsReport(position=position, differences=tuple(compare(live, rebuilt)))
+
+    # Following continuously ---------------------------------------------------
+
+    def start(self, interval: float = 0.5) -> None:
+        """Follow the log in a background thread (polling every ``interval`` s)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self.error = None
+        self._thread = threading.Thread(target=self._follow, args=(interval,), name="quality-ledger-views", daemon=True)
+        self._thread.start()
+
+    def _follow(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except BaseException as e:
+                self.error = e
+                return
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        """Stop following; re-raises what stopped the thread, if anything did."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.engine.dispose()
+
+
+def _position(connection: Connection, *, lock: bool = False) -> int:
+    query = select(tracking.c.position).where(tracking.c.name == NAME)
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return int(connection.execute(query).scalar_one())
+
+
+Dump = dict[str, list[dict[str, Any]]]
+
+
+def dump(connection: Connection) -> Dump:
+    """Every view row, ordered by primary key, with values in a neutral form."""
+    return {
+        table.name: [
+            {k: _neutral(v) for k, v in row.items()}
+            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+        ]
+        for table in VIEW_TABLES
+    }
+
+
+def _neutral(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    return value
+
+
+def compare(live: Dump, rebuilt: Dump) -> list[str]:
+    differences = []
+    for table, rows in rebuilt.items():
+        live_rows = live.get(table, [])
+        if len(live_rows) != len(rows):
+            differences.append(f"{table}: {len(live_rows)} live rows, {len(rows)} rebuilt")
+        for live_row, rebuilt_row in zip(live_rows, rows, strict=False):
+            if live_row != rebuilt_row:
+                differences.append(f"{table}: live {live_row} != rebuilt {rebuilt_row}")
+    return differences

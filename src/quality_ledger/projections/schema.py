@@ -1,0 +1,197 @@
+"""The read models as SQLAlchemy 2 tables: the documented schema services may
+query with plain SQL (see docs/views.md). Every table is a pure function of
+the event log up to ``ql_tracking.position``; ``position`` columns record the
+log position that created a row and give stable orderings."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+metadata = MetaData()
+
+tracking = Table(
+    "ql_tracking",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+campaigns = Table(
+    "ql_campaigns",
+    metadata,
+    Column("campaign_id", Uuid, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("theme", Text, nullable=False),
+    Column("organiser", String(32), nullable=False),
+    Column("focus_areas", Text, nullable=False),  # comma-separated, in declared order
+    Column("status", String(16), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("launched_on", Date),
+    Column("concluded_on", Date),
+    Column("summary", Text),
+    Column("override_reason", Text),
+)
+
+departments = Table(
+    "ql_departments",
+    metadata,
+    Column("campaign_id", Uuid, primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name_zh", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+)
+
+activities = Table(
+    "ql_activities",
+    metadata,
+    Column("activity_id", Uuid, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("campaign_id", Uuid, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("lead_department", String(32), nullable=False),
+    Column("focus_area", String(40), nullable=False),
+    Column("activity_kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_on", Date),
+    Column("ends_on", Date),
+    Column("place", Text),
+    Column("started_on", Date),
+    Column("completed_on", Date),
+    Column("outcome", Text),
+    Column("reason", Text),
+)
+
+targets = Table(
+    "ql_targets",
+    metadata,
+    Column("activity_id", Uuid, primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("target", Integer, nullable=False),
+    Column("achieved", Integer, nullable=False),
+)
+
+inspections = Table(
+    "ql_inspections",
+    metadata,
+    Column("inspection_id", Uuid, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("campaign_id", Uuid, nullable=False, index=True),
+    Column("activity_id", Uuid),
+    Column("inspecting_department", String(32), nullable=False),
+    Column("inspection_kind", Text, nullable=False),
+    Column("subject_name", Text, nullable=False),
+    Column("subject_kind", String(16), nullable=False),
+    Column("product_category", Text, nullable=False),
+    Column("planned_on", Date, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("verdict", String(16)),
+    Column("notified_on", Date),
+    Column("rectification_ordered_on", Date),
+    Column("rectification_due_on", Date),
+    Column("rectification_verified_on", Date),
+    Column("rectification_passed", Boolean),
+    Column("penalty_amount", Numeric(16, 2)),
+    Column("transferred_to", Text),
+    Column("closed_on", Date),
+)
+
+samples = Table(
+    "ql_samples",
+    metadata,
+    Column("inspection_id", Uuid, primary_key=True),
+    Column("sample_id", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("product", Text, nullable=False),
+    Column("batch", Text, nullable=False),
+    Column("taken_on", Date, nullable=False),
+    Column("passed", Boolean),  # NULL until tested; the re-test result replaces the original
+    Column("nonconforming_items", Text),  # "; "-separated
+    Column("retested", Boolean, nullable=False),
+    Column("objected_on", Date),
+)
+
+bulletins = Table(
+    "ql_bulletins",
+    metadata,
+    Column("bulletin_id", Uuid, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("campaign_id", Uuid, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("published_on", Date, nullable=False),
+)
+
+bulletin_items = Table(
+    "ql_bulletin_items",
+    metadata,
+    Column("bulletin_id", Uuid, primary_key=True),
+    Column("inspection_id", Uuid, primary_key=True),
+)
+
+commendations = Table(
+    "ql_commendations",
+    metadata,
+    Column("commendation_id", Uuid, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("campaign_id", Uuid, nullable=False, index=True),
+    Column("person", Text, nullable=False),
+    Column("employer", Text, nullable=False),
+    Column("nominated_by", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("review_reason", Text),
+    Column("ceremony_id", Uuid),
+    Column("conferred_on", Date),
+    Column("publicity", Integer, nullable=False),
+)
+
+audit_trail = Table(
+    "ql_audit_trail",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_on", Date),
+    Column("user", Text),
+    Column("department", String(32)),
+    Column("command", String(64)),
+    Column("command_id", Uuid),
+    Column("correlation_id", Uuid),
+    Column("aggregate_id", Uuid, nullable=False),
+    Column("aggregate_kind", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Index("ix_ql_audit_trail_aggregate", "aggregate_id", "version"),
+    Index("ix_ql_audit_trail_user", "user"),
+    Index("ix_ql_audit_trail_department", "department"),
+    Index("ix_ql_audit_trail_recorded_at", "recorded_at"),
+)
+
+VIEW_TABLES = (
+    campaigns,
+    departments,
+    activities,
+    targets,
+    inspections,
+    samples,
+    bulletins,
+    bulletin_items,
+    commendations,
+    audit_trail,
+)
+"""Every table a rebuild clears and ``verify_views`` compares (not tracking)."""

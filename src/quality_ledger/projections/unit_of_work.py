@@ -1,0 +1,66 @@
+"""A batch's rows, held in memory while its events apply, written in one go.
+
+Handlers read and change plain dicts; the batch loads each row at most once
+(by primary key) and writes every touched row back with one bulk upsert per
+table. So a batch of 500 events costs a few statements, not thousands, and
+the whole batch lands in the caller's transaction or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from quality_ledger.projections.schema import audit_trail
+
+Row = dict[str, Any]
+
+
+class Batch:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._rows: defaultdict[Table, dict[tuple[Any, ...], Row]] = defaultdict(dict)
+        self._audit: list[Row] = []
+
+    def get(self, table: Table, *key: Any) -> Row:
+        """The row with primary key ``key``, for the handler to change in place."""
+        rows = self._rows[table]
+        if key not in rows:
+            columns = list(table.primary_key.columns)
+            query = select(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
+            found = self.connection.execute(query).mappings().first()
+            if found is None:
+                msg = f"{table.name} has no row {key}"
+                raise LookupError(msg)
+            rows[key] = dict(found)
+        return rows[key]
+
+    def add(self, table: Table, **row: Any) -> Row:
+        key = tuple(row[c.name] for c in table.primary_key.columns)
+        self._rows[table][key] = row
+        return row
+
+    def audit(self, **row: Any) -> None:
+        self._audit.append(row)
+
+    def flush(self) -> None:
+        for table, rows in self._rows.items():
+            if rows:
+                upsert(self.connection, table, list(rows.values()))
+        if self._audit:
+            self.connection.execute(audit_trail.insert(), self._audit)
+
+
+def upsert(connection: Connection, table: Table, rows: list[Row]) -> None:
+    """Insert or replace ``rows`` by primary key, on SQLite and PostgreSQL."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    others = {c.name: statement.excluded[c.name] for c in table.columns if not c.primary_key}
+    if others:
+        connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=others), rows)
+    else:
+        connection.execute(statement.on_conflict_do_nothing(index_elements=keys), rows)
