@@ -212,6 +212,7 @@ def _(cmd: c.PlanInspection, ctx: Context) -> Work:
         activity_id=cmd.activity_id,
         inspecting_department=cmd.inspecting_department,
         inspection_kind=cmd.inspection_kind,
+        reference=cmd.reference,
         subject=Subject(name=cmd.subject_name, subject_kind=cmd.subject_kind),
         product_category=cmd.product_category,
         planned_on=cmd.planned_on,
@@ -286,7 +287,7 @@ def _(cmd: c.ImposePenalty, ctx: Context) -> Work:
 @handle.register
 def _(cmd: c.TransferCase, ctx: Context) -> Work:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
-    inspection.transfer_case(cmd.authority)
+    inspection.transfer_case(cmd.authority, cmd.transferred_on)
     return Work(inspection)
 
 
@@ -327,7 +328,7 @@ def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> tuple[Commen
 def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
     commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
     ctx.authorize(cmd, campaign.state.organiser)
-    commendation.review(cmd.approved, cmd.reason)
+    commendation.review(cmd.approved, cmd.reason, cmd.reviewed_on)
     return Work(commendation)
 
 

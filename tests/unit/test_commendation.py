@@ -117,10 +117,10 @@ def test_a_person_is_nominated_at_most_once_per_campaign(ledger: Ledger, campaig
 @pytest.mark.parametrize(
     ("person", "employer"),
     [
-        ("ＷＡＮＧ　Ｊｉａｎｇｕｏ", EMPLOYER),  # noqa: RUF001 - full-width letters, ideographic space
+        ("ＷＡＮＧ　Ｊｉａｎｇｕｏ", EMPLOYER),
         ("wang jianguo", "XI'AN AERO-ENGINE CO."),  # case
         ("  Wang   Jianguo ", "Xi'an  Aero-Engine\tCo."),  # spacing
-        (PERSON, "Xi＇an Aero－Engine Co．"),  # noqa: RUF001 - full-width punctuation
+        (PERSON, "Xi＇an Aero－Engine Co．"),
     ],
 )
 def test_width_case_and_spacing_variants_name_the_same_person(
@@ -179,7 +179,10 @@ def test_rejecting_a_nomination_records_the_reason(ledger: Ledger, campaign_id: 
     commendation = ledger.get(commendation_id)
     assert commendation.status is CommendationState.REJECTED
     assert commendation.review_reason == "deeds not verified by the employer"
-    assert ledger.history(commendation_id)[-1].payload == {"reason": "deeds not verified by the employer"}
+    assert ledger.history(commendation_id)[-1].payload == {
+        "reason": "deeds not verified by the employer",
+        "reviewed_on": "2017-09-18",
+    }
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])

@@ -51,11 +51,14 @@ class Commendation(LedgerAggregate[CommendationView]):
             )
 
     class Approved(Event):
+        reviewed_on: date
+
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(status=S.APPROVED)
 
     class Rejected(Event):
         reason: str
+        reviewed_on: date
 
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(status=S.REJECTED, review_reason=self.reason)
@@ -89,13 +92,13 @@ class Commendation(LedgerAggregate[CommendationView]):
             nominated_by=nominated_by,
         )
 
-    def review(self, approved: bool, reason: str | None) -> None:
+    def review(self, approved: bool, reason: str | None, reviewed_on: date) -> None:
         self.check_status("review", S.NOMINATED)
         if approved:
-            self.trigger_event(self.Approved)
+            self.trigger_event(self.Approved, reviewed_on=reviewed_on)
             return
         self.check_text(reason or "", "rejection-reason", "a reason to reject")
-        self.trigger_event(self.Rejected, reason=reason)
+        self.trigger_event(self.Rejected, reason=reason, reviewed_on=reviewed_on)
 
     def confer(
         self, ceremony_id: UUID, ceremony_campaign: UUID, ceremony_kind: ActivityKind, conferred_on: date

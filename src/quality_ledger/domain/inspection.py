@@ -67,6 +67,7 @@ class InspectionView(AggregateState):
     activity_id: UUID | None
     inspecting_department: str
     inspection_kind: str
+    reference: str
     subject: Subject
     product_category: str
     planned_on: date
@@ -113,6 +114,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         activity_id: UUID | None
         inspecting_department: str
         inspection_kind: str
+        reference: str
         subject: Subject
         product_category: str
         planned_on: date
@@ -194,6 +196,7 @@ class Inspection(LedgerAggregate[InspectionView]):
 
     class CaseTransferred(Event):
         authority: str
+        transferred_on: date
 
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(status=S.TRANSFERRED, transferred_to=self.authority)
@@ -215,6 +218,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         activity_id: UUID | None,
         inspecting_department: str,
         inspection_kind: str,
+        reference: str,
         subject: Subject,
         product_category: str,
         planned_on: date,
@@ -228,6 +232,7 @@ class Inspection(LedgerAggregate[InspectionView]):
             activity_id=activity_id,
             inspecting_department=inspecting_department,
             inspection_kind=inspection_kind,
+            reference=reference,
             subject=subject,
             product_category=product_category,
             planned_on=planned_on,
@@ -252,6 +257,9 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.check_status("issue a verdict", S.SAMPLING)
         untested = [s.sample_id for s in self.state.samples if s.result is None]
         self.check(not untested, "verdict-after-all-results", f"samples without a result: {', '.join(untested)}")
+        last_test = max((s.result.tested_on for s in self.state.samples if s.result is not None), default=None)
+        if last_test is not None:
+            self.check_order(last_test, notified_on, "verdict-after-tests", "notified before the last test")
         verdict = verdict_of(self.state.samples)
         self.trigger_event(self.VerdictIssued, verdict=verdict, notified_on=notified_on)
         return verdict
@@ -269,7 +277,7 @@ class Inspection(LedgerAggregate[InspectionView]):
             sample.objected_on is None, "objection-once-per-sample", f"sample {sample_id} was already objected to"
         )
         self.check(
-            self.state.notified_on <= lodged_on <= self.state.notified_on + OBJECTION_WINDOW,
+            timedelta(0) <= lodged_on - self.state.notified_on <= OBJECTION_WINDOW,  # no overflow near date.max
             "objection-within-15-days",
             f"objection lodged {lodged_on}, notified {self.state.notified_on}: window is 15 days",
         )
@@ -306,21 +314,28 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.check_final_nonconforming("penalty-after-nonconforming")
         self.check(amount >= 0, "penalty-not-negative", f"penalty {amount} is negative")
         self.check_text(reason, "penalty-reason", "a penalty's reason")
+        self.check_after_notification(decided_on, "penalty-after-verdict")
         self.trigger_event(self.PenaltyImposed, penalty=Penalty(amount=amount, reason=reason, decided_on=decided_on))
 
-    def transfer_case(self, authority: str) -> None:
+    def transfer_case(self, authority: str, transferred_on: date) -> None:
         self.check_status("transfer the case", S.VERDICT_ISSUED, S.RECTIFICATION_ORDERED, S.RECTIFICATION_FAILED)
         self.check_final_nonconforming("transfer-after-nonconforming")
         self.check_text(authority, "transfer-authority", "the receiving authority")
-        self.trigger_event(self.CaseTransferred, authority=authority)
+        self.check_after_notification(transferred_on, "transfer-after-verdict")
+        self.trigger_event(self.CaseTransferred, authority=authority, transferred_on=transferred_on)
 
     def close(self, closed_on: date) -> None:
         conforming = self.state.verdict is Verdict.CONFORMING and self.state.has_final_verdict
         if not (conforming and self.state.status is S.VERDICT_ISSUED):
             self.check_status("close", S.RECTIFIED, S.PENALISED, S.TRANSFERRED)
+        self.check_after_notification(closed_on, "close-after-verdict")
         self.trigger_event(self.Closed, closed_on=closed_on)
 
     # Guards -----------------------------------------------------------------
+
+    def check_after_notification(self, on: date, rule: str) -> None:
+        if self.state.notified_on is not None:
+            self.check_order(self.state.notified_on, on, rule, f"{on} is before the verdict was notified")
 
     def check_sample(self, sample_id: str) -> Sample:
         sample = self.state.sample(sample_id)

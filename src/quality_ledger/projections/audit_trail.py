@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
 
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.projections.unit_of_work import Batch
 
 SUMMARIES: dict[str, str] = {
     "Campaign.Planned": "planned campaign {title} ({starts_on} to {ends_on})",
-    "Campaign.DepartmentEnlisted": "enlisted {department[code]} {department[name_zh]} ({department[name_en]})",
+    "Campaign.DepartmentEnlisted": "enlisted {department.code} {department.name_zh} ({department.name_en})",
     "Campaign.Launched": "launched the campaign on {launched_on}",
     "Campaign.ActivityAdded": "added activity {activity_id} to the campaign",
     "Campaign.InspectionAdded": "added inspection {inspection_id} to the campaign",
     "Campaign.CommendationAdded": "added nomination {commendation_id} to the campaign",
-    "Campaign.BulletinPublished": "published bulletin {bulletin[title]} on {bulletin[published_on]}",
+    "Campaign.BulletinPublished": "published bulletin {bulletin.title} on {bulletin.published_on}",
     "Campaign.Concluded": "concluded the campaign on {concluded_on}: {summary}",
     "Activity.Planned": "planned activity {title}, led by {lead_department}",
     "Activity.Scheduled": "scheduled the activity {starts_on} to {ends_on} at {place}",
@@ -24,22 +23,22 @@ SUMMARIES: dict[str, str] = {
     "Activity.Completed": "completed the activity on {completed_on}: {outcome}",
     "Activity.Postponed": "postponed the activity: {reason}",
     "Activity.Cancelled": "cancelled the activity: {reason}",
-    "Inspection.Planned": "planned inspection of {subject[name]} ({product_category})",
+    "Inspection.Planned": "planned inspection of {subject.name} ({product_category})",
     "Inspection.SampleTaken": "took sample {sample_id} ({product}, batch {batch}) on {taken_on}",
     "Inspection.SampleResultRecorded": "recorded sample {sample_id}: {outcome}",
     "Inspection.VerdictIssued": "issued verdict {verdict}, notified {notified_on}",
     "Inspection.ResultObjected": "objection to sample {sample_id} lodged on {lodged_on}",
     "Inspection.RetestResultRecorded": "re-test of sample {sample_id}: {outcome}; verdict now {verdict}",
-    "Inspection.RectificationOrdered": "ordered rectification due {rectification[due_on]}",
+    "Inspection.RectificationOrdered": "ordered rectification due {rectification.due_on}",
     "Inspection.RectificationVerified": "follow-up on {verified_on}: rectification {outcome}",
-    "Inspection.PenaltyImposed": "imposed a penalty of {penalty[amount]}: {penalty[reason]}",
+    "Inspection.PenaltyImposed": "imposed a penalty of {penalty.amount}: {penalty.reason}",
     "Inspection.CaseTransferred": "transferred the case to {authority}",
     "Inspection.Closed": "closed the inspection on {closed_on}",
     "Commendation.Nominated": "nominated {person} ({employer}) as Quality Craftsman",
     "Commendation.Approved": "approved the nomination",
     "Commendation.Rejected": "rejected the nomination: {reason}",
     "Commendation.Conferred": "conferred the commendation on {conferred_on}",
-    "Commendation.Publicised": "publicised in {item[outlet]}: {item[title]}",
+    "Commendation.Publicised": "publicised in {item.outlet}: {item.title}",
     "CommandRecord.Accepted": "accepted idempotency key {key}",
 }
 
@@ -52,22 +51,26 @@ KINDS = {
 }
 
 
-def summarise(name: str, payload: dict[str, Any]) -> str:
+def summarise(event: DomainEvent) -> str:
     """One line in plain words; unknown events fall back to their name."""
-    result = payload.get("result") or {}
-    passed = result.get("passed", payload.get("passed"))
+    name = type(event).__qualname__
+    template = SUMMARIES.get(name)
+    if template is None:
+        return name
+    fields = dict(event.__dict__)
+    result = fields.get("result")
+    passed = result.passed if result is not None else fields.get("passed")
     if passed is not None:
-        items = ", ".join(result.get("nonconforming_items", ()))
-        payload = {**payload, "outcome": "passed" if passed else f"failed ({items})" if items else "failed"}
+        items = ", ".join(result.nonconforming_items) if result is not None else ""
+        fields["outcome"] = "passed" if passed else f"failed ({items})" if items else "failed"
     try:
-        return SUMMARIES[name].format(**payload)
-    except (KeyError, IndexError, ValueError):
+        return template.format_map(fields)
+    except (AttributeError, KeyError, IndexError, ValueError):
         return name
 
 
 def record(event: DomainEvent, batch: Batch, position: int) -> None:
     name = type(event).__qualname__
-    payload = event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp", "meta"})
     meta = event.meta
     batch.audit(
         position=position,
@@ -82,5 +85,5 @@ def record(event: DomainEvent, batch: Batch, position: int) -> None:
         aggregate_kind=KINDS.get(name.split(".")[0], name.split(".")[0].lower()),
         version=event.originator_version,
         event=name,
-        summary=summarise(name, payload),
+        summary=summarise(event),
     )

@@ -168,6 +168,7 @@ def _(e: Inspection.Planned, batch: Batch, position: int) -> None:
         activity_id=e.activity_id,
         inspecting_department=e.inspecting_department,
         inspection_kind=e.inspection_kind,
+        reference=e.reference,
         subject_name=e.subject.name,
         subject_kind=e.subject.subject_kind.value,
         product_category=e.product_category,

@@ -147,6 +147,7 @@ def activity_board(connection: Connection, campaign_id: UUID) -> list[ActivityRo
 
 class InspectionRow(Frozen):
     inspection_id: UUID
+    reference: str
     inspecting_department: str
     inspection_kind: str
     subject_name: str
@@ -197,6 +198,7 @@ def inspection_register(connection: Connection, campaign_id: UUID, as_of: date |
     return [
         InspectionRow(
             inspection_id=r["inspection_id"],
+            reference=r["reference"],
             inspecting_department=r["inspecting_department"],
             inspection_kind=r["inspection_kind"],
             subject_name=r["subject_name"],

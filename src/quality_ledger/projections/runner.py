@@ -96,7 +96,7 @@ class Views:
         recorder: ApplicationRecorder,
         mapper: Mapper[UUID],
         *,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         fault: Fault | None = None,
     ) -> None:
         self.engine = engine

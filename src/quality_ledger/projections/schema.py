@@ -96,6 +96,7 @@ inspections = Table(
     Column("activity_id", Uuid),
     Column("inspecting_department", String(32), nullable=False),
     Column("inspection_kind", Text, nullable=False),
+    Column("reference", Text, nullable=False),
     Column("subject_name", Text, nullable=False),
     Column("subject_kind", String(16), nullable=False),
     Column("product_category", Text, nullable=False),
