@@ -1,59 +1,127 @@
-"""The ``quality-ledger`` command: demo, status and history at a terminal."""
+"""The ``quality-ledger`` command: demo, status, history, audit trail, views.
+
+Exit codes scripts can trust: 0 when all is well, 1 when the ledger refused
+or found a problem (an error, differing views), 2 for bad usage.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 from quality_ledger import render
 from quality_ledger.errors import LedgerError
 from quality_ledger.ledger import Ledger
 from quality_ledger.persistence import DEFAULT_URL, URL_VARIABLE
+from quality_ledger.progress import Bar
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quality-ledger", description="Event-sourced quality campaign ledgers.")
-    parser.add_argument(
-        "--url",
-        default=None,
-        help=f"ledger to open (default: ${URL_VARIABLE}, else {DEFAULT_URL})",
-    )
+    parser.add_argument("--url", default=None, help=f"ledger to open (default: ${URL_VARIABLE}, else {DEFAULT_URL})")
+    parser.add_argument("--views-url", default=None, help="database of the views (default: the ledger's own)")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("demo", help="load the Xi'an 2017 Quality Month and print where it stands")
     status = sub.add_parser("status", help="print where a campaign stands")
-    status.add_argument("campaign", type=UUID, help="campaign id")
+    status.add_argument("campaign", type=UUID, nargs="?", help="campaign id (default: the only campaign, else a list)")
     history = sub.add_parser("history", help="print an aggregate's recorded events")
-    history.add_argument("aggregate", type=UUID, help="aggregate id")
+    history.add_argument("aggregate", type=UUID)
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_action", required=True)
+    trail = audit.add_parser("trail", help="who did what, when: filtered, paginated")
+    trail.add_argument("--actor", help="user name")
+    trail.add_argument("--department", help="department code")
+    trail.add_argument("--aggregate", type=UUID, help="aggregate id")
+    trail.add_argument("--since", type=datetime.fromisoformat, help="recorded at or after (ISO 8601, UTC if naive)")
+    trail.add_argument("--until", type=datetime.fromisoformat, help="recorded before (ISO 8601, UTC if naive)")
+    trail.add_argument("--after", type=int, default=0, help="start after this position (from the previous page)")
+    trail.add_argument("--limit", type=int, default=50)
+    views = sub.add_parser("views", help="rebuild or verify the SQL views")
+    views.add_argument("views_action", choices=["rebuild", "verify"])
     return parser
 
 
 def _demo(ledger: Ledger) -> int:
     from quality_ledger.scenarios import xian2017
 
-    started = time.perf_counter()
-    print(f"Loading the Xi'an 2017 Quality Month into {ledger.url} ...", file=sys.stderr, flush=True)
+    bar = Bar("loading the Xi'an 2017 Quality Month")
     before = ledger.position()
     campaign_id = xian2017.load(ledger)
     recorded = ledger.position() - before
-    elapsed = time.perf_counter() - started
-    note = "already loaded, nothing new recorded" if recorded == 0 else f"{recorded} events recorded"
-    print(f"... {note} in {elapsed:.1f} s; campaign {campaign_id}\n", file=sys.stderr, flush=True)
+    bar.close("already loaded, nothing new recorded" if recorded == 0 else f"{recorded} events recorded")
     print(render.campaign_status(ledger.campaign_status(campaign_id)))
     return 0
+
+
+def _status(ledger: Ledger, campaign: UUID | None) -> int:
+    if campaign is None:
+        campaigns = ledger.campaigns()
+        if len(campaigns) != 1:
+            print(
+                render.table(["campaign", "status", "title"], [(c.campaign_id, c.status, c.title) for c in campaigns])
+            )
+            return 0
+        campaign = campaigns[0].campaign_id
+    print(render.campaign_status(ledger.campaign_status(campaign)))
+    return 0
+
+
+def _trail(ledger: Ledger, args: argparse.Namespace) -> int:
+    page = ledger.audit_trail(
+        actor=args.actor,
+        department=args.department,
+        aggregate_id=args.aggregate,
+        since=args.since,
+        until=args.until,
+        after=args.after,
+        limit=args.limit,
+    )
+    rows = [
+        (
+            e.position,
+            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+            e.occurred_on or "",
+            e.user or "",
+            e.department or "",
+            e.event,
+            e.summary,
+        )
+        for e in page.entries
+    ]
+    print(render.table(["pos", "recorded at (UTC)", "occurred", "user", "dept", "event", "summary"], rows))
+    if page.next_after is not None:
+        print(f"\nmore: --after {page.next_after}", file=sys.stderr)
+    return 0
+
+
+def _views(ledger: Ledger, action: str) -> int:
+    if action == "rebuild":
+        bar = Bar("rebuilding views")
+        applied = ledger.views.rebuild(progress=bar)
+        bar.close(f"{applied} events applied")
+        return 0
+    bar = Bar("verifying views")
+    report = ledger.views.verify(progress=bar)
+    bar.close("equal to a rebuild" if report.ok else f"{len(report.differences)} differences")
+    for difference in report.differences:
+        print(difference)
+    return 0 if report.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        with Ledger.open(args.url) as ledger:
+        with Ledger.open(args.url, views_url=args.views_url) as ledger:
             if args.action == "demo":
                 return _demo(ledger)
             if args.action == "status":
-                print(render.campaign_status(ledger.campaign_status(args.campaign)))
-                return 0
+                return _status(ledger, args.campaign)
+            if args.action == "audit":
+                return _trail(ledger, args)
+            if args.action == "views":
+                return _views(ledger, args.views_action)
             for event in ledger.history(args.aggregate):
                 who = f"{event.meta.user}@{event.meta.department}" if event.meta else "-"
                 print(f"v{event.version}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  {who}  {event.name}  {event.payload}")

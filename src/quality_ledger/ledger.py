@@ -75,7 +75,7 @@ class Ledger:
         policy: Policy | None = None,
         views_url: str | None = None,
         read_your_writes: bool = True,
-        batch_size: int = 500,
+        batch_size: int = 1000,
     ) -> Ledger:
         """Open the ledger at ``url``.
 
@@ -205,6 +205,11 @@ class Ledger:
             msg = f"{aggregate.kind} {aggregate_id} has no version {version} (latest {aggregate.version})"
             raise NotFound(msg)
         return aggregate
+
+    def campaigns(self) -> list[queries.CampaignLine]:
+        """Every campaign in the ledger, oldest first."""
+        with self._views() as connection:
+            return queries.campaigns(connection)
 
     def campaign_status(self, campaign_id: UUID) -> CampaignStatus:
         """Where a campaign stands: activities, inspections, targets, awards (from the views)."""

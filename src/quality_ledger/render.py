@@ -17,6 +17,18 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
 
 
+def clip(text: str, columns: int = 60) -> str:
+    """Shorten to ``columns`` display columns, marking the cut."""
+    if width(text) <= columns:
+        return text
+    out = ""
+    for ch in text:
+        if width(out + ch) > columns - 1:
+            break
+        out += ch
+    return out + "…"
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(h) for h in headers], *[[str(v) for v in row] for row in rows]]
     widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
@@ -59,7 +71,7 @@ def campaign_status(status: CampaignStatus) -> str:
         "Progress against targets",
         table(
             ["activity", "metric", "achieved", "target", "%"],
-            [(t.activity, t.metric, t.achieved, t.target, f"{t.percent:.0f}") for t in status.targets],
+            [(clip(t.activity), t.metric, t.achieved, t.target, f"{t.percent:.0f}") for t in status.targets],
         ),
     ]
     return "\n".join(parts)

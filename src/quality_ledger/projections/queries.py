@@ -14,6 +14,22 @@ from quality_ledger.projections import schema as t
 from quality_ledger.status import CampaignStatus, DepartmentLine, TargetProgress
 
 
+class CampaignLine(Frozen):
+    campaign_id: UUID
+    title: str
+    status: str
+    starts_on: date
+    ends_on: date
+
+
+def campaigns(connection: Connection) -> list[CampaignLine]:
+    c = t.campaigns
+    rows = connection.execute(
+        select(c.c.campaign_id, c.c.title, c.c.status, c.c.starts_on, c.c.ends_on).order_by(c.c.position)
+    )
+    return [CampaignLine(**r) for r in rows.mappings()]
+
+
 def _campaign(connection: Connection, campaign_id: UUID) -> dict[str, object]:
     row = connection.execute(select(t.campaigns).where(t.campaigns.c.campaign_id == campaign_id)).mappings().first()
     if row is None:
