@@ -21,6 +21,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "ProjectionFailed",
+    "ReadOnly",
     "RuleViolation",
 ]
 
@@ -99,3 +100,7 @@ class ProjectionFailed(LedgerError, RuntimeError):
         super().__init__(f"projection stopped at position {position} ({topic}): {type(cause).__name__}: {cause}")
         self.position = position
         self.topic = topic
+
+
+class ReadOnly(LedgerError, PermissionError):
+    """A replayed ledger (``as_of``) answers questions but records nothing."""

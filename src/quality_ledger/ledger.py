@@ -10,19 +10,27 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import JSONTranscoder, Mapper
+from eventsourcing.popo import POPOFactory
 from sqlalchemy import Connection
 
 from quality_ledger import commands as c
+from quality_ledger.audit import replay
+from quality_ledger.audit import verify as audit_verify
+from quality_ledger.audit.chain import ChainedRecorder
+from quality_ledger.audit.recorders import ChainedPOPOApplicationRecorder
+from quality_ledger.audit.replay import ReplayCertificate
+from quality_ledger.audit.verify import Checkpoint, VerifyReport
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import Actor, EventMeta, Frozen
-from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidCommand, NotFound
+from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidCommand, NotFound, ReadOnly
 from quality_ledger.handlers import Context, handle
-from quality_ledger.persistence import MEMORY_URL, PydanticMapper, env_for, resolve_url
+from quality_ledger.persistence import MEMORY_URL, PydanticMapper, resolve_url, store_env
 from quality_ledger.policy import DepartmentPolicy, Policy
 from quality_ledger.projections import Views, ViewsReport, queries, views_engine
+from quality_ledger.projections.runner import Progress
 from quality_ledger.receipts import CommandRecord, Receipt, record_id
 from quality_ledger.status import CampaignStatus, campaign_status
 
@@ -47,6 +55,12 @@ class _Store(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(transcoder=JSONTranscoder())
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        # The in-memory factory ignores APPLICATION_RECORDER_TOPIC.
+        if isinstance(self.factory, POPOFactory):
+            return ChainedPOPOApplicationRecorder()
+        return super().construct_recorder()
+
 
 def event_name(event: object) -> str:
     """``Campaign.Planned``: aggregate and past-tense event."""
@@ -66,6 +80,8 @@ class Ledger:
         self.policy = policy
         self.views = views
         self.read_your_writes = read_your_writes
+        self.as_of_position: int | None = None
+        """Set on a replayed, read-only ledger: the last log position it holds."""
 
     @classmethod
     def open(
@@ -92,7 +108,7 @@ class Ledger:
         another process).
         """
         resolved = resolve_url(url)
-        store = _Store(env=env_for(resolved))
+        store = _Store(env=store_env(resolved))
         try:
             views = Views(views_engine(views_url or resolved), store.recorder, store.mapper, batch_size=batch_size)
         except BaseException:
@@ -124,6 +140,9 @@ class Ledger:
         :class:`IdempotencyConflict`. A concurrent writer on the same aggregate
         makes this raise :class:`ConcurrencyConflict`; nothing is retried.
         """
+        if self.as_of_position is not None:
+            msg = f"this ledger is a replay up to position {self.as_of_position}: it records nothing"
+            raise ReadOnly(msg)
         if not isinstance(command, c.Command):
             msg = f"not a command: {command!r}"
             raise InvalidCommand(msg)
@@ -303,6 +322,67 @@ class Ledger:
             meta=event.meta,
             payload=event.model_dump(mode="json", exclude={*DomainEvent.model_fields, "originator_topic"}),
         )
+
+    # Audit ----------------------------------------------------------------------
+
+    @property
+    def chain(self) -> ChainedRecorder:
+        """The store's recorder seen as the keeper of the hash chain."""
+        return cast(ChainedRecorder, self._store.recorder)
+
+    def verify(
+        self,
+        *,
+        against: Checkpoint | None = None,
+        public_key: str | None = None,
+        certificate: ReplayCertificate | None = None,
+        progress: Progress | None = None,
+    ) -> VerifyReport:
+        """Recompute the hash chain over the whole log and report the first break.
+
+        ``against`` a checkpoint also catches a cut tail or rewritten history
+        (and a forged checkpoint: give the trusted ``public_key`` for signed
+        ones); a ``certificate`` is compared with a fresh replay of the views.
+        """
+        report = audit_verify.verify(
+            self._store.recorder, self.chain, against=against, public_key=public_key, progress=progress
+        )
+        if certificate is not None:
+            same = self.replay_certificate(certificate.position) == certificate
+            report = report.model_copy(update={"certificate_ok": same, "ok": report.ok and same})
+        return report
+
+    def checkpoint(self, private_key_pem: bytes | None = None) -> Checkpoint:
+        """Size and head link of the log now; signed with an Ed25519 key if given."""
+        point = audit_verify.checkpoint(self.chain)
+        return point.signed(private_key_pem) if private_key_pem else point
+
+    def replay_certificate(self, position: int | None = None) -> ReplayCertificate:
+        """Digest of every view after replaying the log from zero up to ``position``."""
+        return replay.certificate(
+            self._store.recorder, self._store.mapper, self.position() if position is None else position
+        )
+
+    def as_of(
+        self, instant: datetime | None = None, *, position: int | None = None, occurred_by: date | None = None
+    ) -> Ledger:
+        """A read-only ledger holding the log as it stood at ``instant`` (recorded
+        time) or ``position``, with every query and view as they stood then.
+
+        With ``occurred_by``, it answers "what was known then about the state
+        on that business date": each aggregate stops before its first event
+        whose business date (``occurred_on``) is later. Close it when done.
+        """
+        until = position if position is not None else replay.position_at(self, instant) if instant else self.position()
+        until = min(until, self.position())
+        replayed = Ledger.open(MEMORY_URL, policy=self.policy)
+        try:
+            replay.replay_into(self, replayed, until, occurred_by)
+        except BaseException:
+            replayed.close()
+            raise
+        replayed.as_of_position = until
+        return replayed
 
     def position(self) -> int:
         """The position of the last stored event (0 for an empty log)."""

@@ -58,6 +58,22 @@ def env_for(url: str) -> dict[str, str]:
     raise ConfigurationError(msg)
 
 
+CHAINED_RECORDERS = {
+    "eventsourcing.sqlite": "quality_ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
+    "eventsourcing.postgres": "quality_ledger.audit.postgres:ChainedPostgresApplicationRecorder",
+}
+"""The recorder class per persistence module: eventsourcing's, plus the hash chain."""
+
+
+def store_env(url: str) -> dict[str, str]:
+    """``env_for(url)`` with the chained recorder plugged in."""
+    env = env_for(url)
+    topic = CHAINED_RECORDERS.get(env["PERSISTENCE_MODULE"])
+    if topic is not None:
+        env["APPLICATION_RECORDER_TOPIC"] = topic
+    return env
+
+
 class PydanticMapper(Mapper[UUID]):
     """Stores events as compact JSON and rebuilds them with validation.
 

@@ -1,0 +1,1 @@
+"""Audit: the hash chain over the log, verification, checkpoints, replays, exports."""

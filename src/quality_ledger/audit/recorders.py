@@ -1,0 +1,84 @@
+"""eventsourcing's recorders with the hash chain added to their insert.
+
+Each subclass writes the new links in the same transaction as the events
+(the store's own lock already serialises writers: SQLite's write lock,
+PostgreSQL's ``LOCK TABLE ... IN EXCLUSIVE MODE``, the in-memory recorder's
+mutex), so a link exists exactly when its event does. They are plugged in
+with eventsourcing's ``APPLICATION_RECORDER_TOPIC`` setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from quality_ledger.audit.chain import Link, extend, rows
+
+CHAIN_TABLE = "ql_chain"
+CREATE_CHAIN = (
+    "CREATE TABLE IF NOT EXISTS ql_chain (position INTEGER PRIMARY KEY, "
+    "notification_id INTEGER NOT NULL UNIQUE, digest BLOB NOT NULL, link BLOB NOT NULL)"
+)
+SELECT_LAST = "SELECT * FROM ql_chain ORDER BY position DESC LIMIT 1"
+SELECT_FROM = "SELECT * FROM ql_chain WHERE position >= ? ORDER BY position LIMIT ?"
+INSERT_LINKS = "INSERT INTO ql_chain VALUES (?,?,?,?)"
+
+
+class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._links: list[Link] = []
+
+    def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        notification_ids = super()._update_table(stored_events, **kwargs)
+        if notification_ids:
+            self._links.extend(extend(self.last_link(), notification_ids, stored_events))
+        return notification_ids
+
+    def select_links(self, start: int, limit: int) -> Sequence[Link]:
+        with self._database_lock:
+            return self._links[max(start, 1) - 1 : max(start, 1) - 1 + limit]
+
+    def last_link(self) -> Link | None:
+        return self._links[-1] if self._links else None
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            CREATE_CHAIN,
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        if notification_ids:
+            c.execute(SELECT_LAST)
+            last = c.fetchone()
+            links = extend(_link(last) if last else None, notification_ids, stored_events)
+            c.executemany(INSERT_LINKS, rows(links))
+        return notification_ids
+
+    def select_links(self, start: int, limit: int) -> Sequence[Link]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(SELECT_FROM, (start, limit))
+            return [_link(row) for row in c.fetchall()]
+
+    def last_link(self) -> Link | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(SELECT_LAST)
+            row = c.fetchone()
+            return _link(row) if row else None
+
+
+def _link(row: Any) -> Link:
+    return Link(row["position"], row["notification_id"], bytes(row["digest"]), bytes(row["link"]))
