@@ -1,7 +1,8 @@
 """The ``quality-ledger`` command: demo, status, history, audit trail, views.
 
 Exit codes scripts can trust: 0 when all is well, 1 when the ledger refused
-or found a problem (an error, differing views), 2 for bad usage.
+or found a problem (an error, a broken chain, differing views), 2 for bad
+usage.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from uuid import UUID
 
 from quality_ledger import render
+from quality_ledger.audit.export import export_evidence, export_trail
+from quality_ledger.audit.replay import ReplayCertificate
+from quality_ledger.audit.verify import Checkpoint, generate_key
 from quality_ledger.errors import LedgerError
 from quality_ledger.ledger import Ledger
 from quality_ledger.persistence import DEFAULT_URL, URL_VARIABLE
@@ -38,6 +43,25 @@ def _parser() -> argparse.ArgumentParser:
     trail.add_argument("--until", type=datetime.fromisoformat, help="recorded before (ISO 8601, UTC if naive)")
     trail.add_argument("--after", type=int, default=0, help="start after this position (from the previous page)")
     trail.add_argument("--limit", type=int, default=50)
+    check = audit.add_parser("verify", help="check the log against its hash chain (exit 1 on a break)")
+    check.add_argument("--against", type=Path, help="a checkpoint JSON file to hold the log to")
+    check.add_argument("--public-key", help="trusted Ed25519 public key (hex) of a signed checkpoint")
+    check.add_argument("--certificate", type=Path, help="a replay certificate JSON file to compare")
+    point = audit.add_parser("checkpoint", help="print (or write) the log's size and head link")
+    point.add_argument("--sign-key", type=Path, help="Ed25519 private key (PEM) to sign it with")
+    point.add_argument("--out", type=Path, help="write the checkpoint JSON here")
+    keygen = audit.add_parser("keygen", help="make an Ed25519 key pair for signing checkpoints")
+    keygen.add_argument("private_key", type=Path, help="where to write the private key (PEM)")
+    cert = audit.add_parser("certificate", help="digest of all views after a full replay")
+    cert.add_argument("--out", type=Path)
+    replay = audit.add_parser("replay", help="where campaigns stood at an instant or position")
+    replay.add_argument("--as-of", type=datetime.fromisoformat, help="recorded at or before (ISO 8601, UTC if naive)")
+    replay.add_argument("--position", type=int, help="up to this log position")
+    replay.add_argument("--occurred-by", type=date.fromisoformat, help="and only business dates up to this day")
+    export = audit.add_parser("export", help="export the audit trail or an evidence bundle")
+    export.add_argument("what", choices=["trail", "evidence"])
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--out", type=Path, required=True, help="a file (trail) or a directory (evidence)")
     views = sub.add_parser("views", help="rebuild or verify the SQL views")
     views.add_argument("views_action", choices=["rebuild", "verify"])
     return parser
@@ -96,6 +120,58 @@ def _trail(ledger: Ledger, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(ledger: Ledger, args: argparse.Namespace) -> int:
+    action = args.audit_action
+    if action == "trail":
+        return _trail(ledger, args)
+    if action == "verify":
+        against = Checkpoint.model_validate_json(args.against.read_text()) if args.against else None
+        certificate = ReplayCertificate.model_validate_json(args.certificate.read_text()) if args.certificate else None
+        bar = Bar("verifying the hash chain")
+        report = ledger.verify(against=against, public_key=args.public_key, certificate=certificate, progress=bar)
+        bar.close(f"{report.checked} events checked")
+        print(report.model_dump_json(indent=2))
+        if report.first_break is not None:
+            print(f"BROKEN at {report.first_break}", file=sys.stderr)
+        return 0 if report.ok else 1
+    if action == "checkpoint":
+        point = ledger.checkpoint(args.sign_key.read_bytes() if args.sign_key else None)
+        _emit(point.model_dump_json(indent=2), args.out)
+        return 0
+    if action == "keygen":
+        pem, public = generate_key()
+        args.private_key.write_bytes(pem)
+        args.private_key.chmod(0o600)
+        print(public)
+        return 0
+    if action == "certificate":
+        _emit(ledger.replay_certificate().model_dump_json(indent=2), args.out)
+        return 0
+    if action == "replay":
+        bar = Bar("replaying")
+        with ledger.as_of(args.as_of, position=args.position, occurred_by=args.occurred_by) as then:
+            bar.close(f"{then.position()} events up to position {then.as_of_position}")
+            for campaign in then.campaigns():
+                print(render.campaign_status(then.campaign_status(campaign.campaign_id)), end="\n\n")
+        return 0
+    if args.what == "trail":
+        with args.out.open("w", encoding="utf-8", newline="") as stream:
+            count = export_trail(ledger, stream, args.format)
+        print(f"{count} audit-trail entries written to {args.out}", file=sys.stderr)
+        return 0
+    bar = Bar("exporting evidence")
+    counts = export_evidence(ledger, args.out, args.format, progress=bar)
+    bar.close(f"{counts['events']} events, {counts['links']} links")
+    return 0
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
 def _views(ledger: Ledger, action: str) -> int:
     if action == "rebuild":
         bar = Bar("rebuilding views")
@@ -119,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "status":
                 return _status(ledger, args.campaign)
             if args.action == "audit":
-                return _trail(ledger, args)
+                return _audit(ledger, args)
             if args.action == "views":
                 return _views(ledger, args.views_action)
             for event in ledger.history(args.aggregate):
