@@ -139,6 +139,11 @@ def _find_digest(recorder: ChainedRecorder, digest: bytes) -> Link | None:
     return next((x for x in links(recorder) if x.digest == digest), None)
 
 
+def _event_with(recorder: ApplicationRecorder, digest: bytes) -> Notification | None:
+    """The stored event whose content is ``digest``, wherever it is (rare path)."""
+    return next((n for n in _notifications(recorder) if content_digest(n) == digest), None)
+
+
 def walk(
     recorder: ApplicationRecorder,
     chain: ChainedRecorder,
@@ -157,7 +162,7 @@ def walk(
         position += 1
         if progress is not None and position % PAGE == 0:
             progress(position, max(total, position))
-        found = _check(position, previous, event, link, chain)
+        found = _check(position, previous, event, link, recorder, chain)
         if found is not None:
             return position - 1, previous, pinned, found
         assert link is not None  # checked above
@@ -167,7 +172,12 @@ def walk(
 
 
 def _check(
-    position: int, previous: bytes, event: Notification | None, link: Link | None, chain: ChainedRecorder
+    position: int,
+    previous: bytes,
+    event: Notification | None,
+    link: Link | None,
+    recorder: ApplicationRecorder,
+    chain: ChainedRecorder,
 ) -> Break | None:
     if link is None:
         assert event is not None
@@ -175,6 +185,9 @@ def _check(
     if link.position != position:
         return Break(position=position, kind="missing", detail=f"the chain skips to position {link.position}")
     if event is None or event.id > link.notification_id:
+        moved = _event_with(recorder, link.digest)
+        if moved is not None:
+            return _break(position, "reordered", moved, f"the event recorded here now sits at {moved.id}")
         return Break(
             position=position,
             kind="missing",
@@ -182,6 +195,9 @@ def _check(
             detail=f"event {link.notification_id} is gone from the log",
         )
     if event.id < link.notification_id:
+        elsewhere = _find_digest(chain, content_digest(event))
+        if elsewhere is not None:
+            return _break(position, "reordered", event, f"holds the content recorded at position {elsewhere.position}")
         return _break(position, "inserted", event, f"event {event.id} sits before linked event {link.notification_id}")
     digest = content_digest(event)
     if digest != link.digest:
