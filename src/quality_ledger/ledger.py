@@ -344,9 +344,7 @@ class Ledger:
         (and a forged checkpoint: give the trusted ``public_key`` for signed
         ones); a ``certificate`` is compared with a fresh replay of the views.
         """
-        report = audit_verify.verify(
-            self._store.recorder, self.chain, against=against, public_key=public_key, progress=progress
-        )
+        report = audit_verify.verify(self.chain, against=against, public_key=public_key, progress=progress)
         if certificate is not None:
             same = self.replay_certificate(certificate.position) == certificate
             report = report.model_copy(update={"certificate_ok": same, "ok": report.ok and same})

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from quality_ledger.audit.chain import Link, extend, rows
-from quality_ledger.audit.recorders import CHAIN_TABLE, _link
+from quality_ledger.audit.recorders import CHAIN_TABLE
+
+
+def _link(row: DictRow) -> Link:
+    return Link(row["position"], row["notification_id"], bytes(row["digest"]), bytes(row["link"]))
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -46,6 +50,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 (start, limit),
             )
             return [_link(row) for row in curs.fetchall()]
+
+    def select_raw(self, start: int, limit: int) -> Sequence[Notification]:
+        notifications: Sequence[Notification] = self.select_notifications(start=start, limit=limit)
+        return notifications
 
     def last_link(self) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import Notification
 
 from quality_ledger.audit.chain import GENESIS, ChainedRecorder, Link, content_digest, next_link
 from quality_ledger.domain.values import Frozen
@@ -120,9 +120,9 @@ def checkpoint(recorder: ChainedRecorder) -> Checkpoint:
     )
 
 
-def _notifications(recorder: ApplicationRecorder) -> Iterator[Notification]:
+def _notifications(recorder: ChainedRecorder) -> Iterator[Notification]:
     start = 1
-    while page := recorder.select_notifications(start=start, limit=PAGE):
+    while page := recorder.select_raw(start, PAGE):
         yield from page
         start = page[-1].id + 1
 
@@ -139,20 +139,19 @@ def _find_digest(recorder: ChainedRecorder, digest: bytes) -> Link | None:
     return next((x for x in links(recorder) if x.digest == digest), None)
 
 
-def _event_with(recorder: ApplicationRecorder, digest: bytes) -> Notification | None:
+def _event_with(recorder: ChainedRecorder, digest: bytes) -> Notification | None:
     """The stored event whose content is ``digest``, wherever it is (rare path)."""
     return next((n for n in _notifications(recorder) if content_digest(n) == digest), None)
 
 
 def walk(
-    recorder: ApplicationRecorder,
     chain: ChainedRecorder,
     *,
     pin: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, bytes, bytes | None, Break | None]:
     """Recompute the chain; returns (checked, head link, link at ``pin``, first break)."""
-    events, chained = _notifications(recorder), links(chain)
+    events, chained = _notifications(chain), links(chain)
     previous, position, pinned = GENESIS, 0, None
     total = (chain.last_link() or Link(0, 0, b"", b"")).position
     while True:
@@ -162,7 +161,7 @@ def walk(
         position += 1
         if progress is not None and position % PAGE == 0:
             progress(position, max(total, position))
-        found = _check(position, previous, event, link, recorder, chain)
+        found = _check(position, previous, event, link, chain)
         if found is not None:
             return position - 1, previous, pinned, found
         assert link is not None  # checked above
@@ -176,7 +175,6 @@ def _check(
     previous: bytes,
     event: Notification | None,
     link: Link | None,
-    recorder: ApplicationRecorder,
     chain: ChainedRecorder,
 ) -> Break | None:
     if link is None:
@@ -185,7 +183,7 @@ def _check(
     if link.position != position:
         return Break(position=position, kind="missing", detail=f"the chain skips to position {link.position}")
     if event is None or event.id > link.notification_id:
-        moved = _event_with(recorder, link.digest)
+        moved = _event_with(chain, link.digest)
         if moved is not None:
             return _break(position, "reordered", moved, f"the event recorded here now sits at {moved.id}")
         return Break(
@@ -212,7 +210,8 @@ def _check(
 
 
 def _break(position: int, kind: BreakKind, event: Notification, detail: str) -> Break:
-    aggregate = event.originator_id if isinstance(event.originator_id, UUID) else None
+    oid = event.originator_id
+    aggregate = oid if isinstance(oid, UUID) else UUID(oid) if len(oid) == 32 else None
     return Break(
         position=position,
         kind=kind,
@@ -224,7 +223,6 @@ def _break(position: int, kind: BreakKind, event: Notification, detail: str) -> 
 
 
 def verify(
-    recorder: ApplicationRecorder,
     chain: ChainedRecorder,
     *,
     against: Checkpoint | None = None,
@@ -234,7 +232,7 @@ def verify(
     first: Break | None = None
     if against is not None and (against.signature or public_key) and not against.signature_valid(public_key):
         first = Break(position=0, kind="checkpoint-forged", detail="the checkpoint's signature does not verify")
-    checked, head, pinned, broken = walk(recorder, chain, pin=against.size if against else 0, progress=progress)
+    checked, head, pinned, broken = walk(chain, pin=against.size if against else 0, progress=progress)
     first = first or broken
     if first is None and against is not None:
         if checked < against.size:
