@@ -32,7 +32,9 @@ LANES = 100
 
 def setup(ledger: Ledger) -> list[UUID]:
     campaign = ledger.execute(
-        c.PlanCampaign(title="bench", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)),
+        c.PlanCampaign(
+            title="bench", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+        ),
         ORGANISER,
     ).aggregate_id
     ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER)
@@ -60,7 +62,9 @@ def run_ledger(path: Path, commands: int) -> float:
         started = time.perf_counter()
         for n in range(commands):
             ledger.execute(
-                c.ReportProgress(activity_id=ids[n % LANES], metric="enterprises", amount=1, reported_on=date(2017, 9, 3)),
+                c.ReportProgress(
+                    activity_id=ids[n % LANES], metric="enterprises", amount=1, reported_on=date(2017, 9, 3)
+                ),
                 LEAD,
             )
         return commands / (time.perf_counter() - started)
