@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -25,7 +25,14 @@ from quality_ledger.audit.verify import Checkpoint, VerifyReport
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import Actor, EventMeta, Frozen
-from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidCommand, NotFound, ReadOnly
+from quality_ledger.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    IdempotencyConflict,
+    InvalidCommand,
+    NotFound,
+    ReadOnly,
+)
 from quality_ledger.handlers import Context, handle
 from quality_ledger.persistence import MEMORY_URL, PydanticMapper, resolve_url, store_env
 from quality_ledger.policy import DepartmentPolicy, Policy
@@ -33,6 +40,9 @@ from quality_ledger.projections import Views, ViewsReport, queries, views_engine
 from quality_ledger.projections.runner import Progress
 from quality_ledger.receipts import CommandRecord, Receipt, record_id
 from quality_ledger.status import CampaignStatus, campaign_status
+
+Clock = Callable[[], datetime]
+"""Returns the instant to record as recorded-at (timezone-aware)."""
 
 
 class RecordedEvent(Frozen):
@@ -74,12 +84,22 @@ class Ledger:
     store's connections.
     """
 
-    def __init__(self, store: _Store, url: str, policy: Policy, views: Views, *, read_your_writes: bool = True) -> None:
+    def __init__(
+        self,
+        store: _Store,
+        url: str,
+        policy: Policy,
+        views: Views,
+        *,
+        read_your_writes: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
         self._store = store
         self.url = url
         self.policy = policy
         self.views = views
         self.read_your_writes = read_your_writes
+        self.clock = clock
         self.as_of_position: int | None = None
         """Set on a replayed, read-only ledger: the last log position it holds."""
 
@@ -92,6 +112,7 @@ class Ledger:
         views_url: str | None = None,
         read_your_writes: bool = True,
         batch_size: int = 1000,
+        clock: Clock | None = None,
     ) -> Ledger:
         """Open the ledger at ``url``.
 
@@ -106,6 +127,10 @@ class Ledger:
         sees every command executed before it; without it, queries read the
         views as they stand (kept current by ``ledger.views.start()`` or by
         another process).
+
+        ``clock`` (a callable returning a timezone-aware ``datetime``) stamps
+        recorded-at instead of the wall clock: for deterministic tests and
+        for importing historical records, whose recorded-at then says so.
         """
         resolved = resolve_url(url)
         store = _Store(env=store_env(resolved))
@@ -114,7 +139,7 @@ class Ledger:
         except BaseException:
             store.close()
             raise
-        return cls(store, resolved, policy or DepartmentPolicy(), views, read_your_writes=read_your_writes)
+        return cls(store, resolved, policy or DepartmentPolicy(), views, read_your_writes=read_your_writes, clock=clock)
 
     @classmethod
     def in_memory(cls, *, policy: Policy | None = None) -> Ledger:
@@ -163,8 +188,9 @@ class Ledger:
             correlation_id=correlation_id or command_id,
             occurred_on=command.occurred_on,
         )
+        now = self._now()
         events = [
-            self._with_meta(event, meta)
+            self._with_meta(event, meta, now)
             for aggregate in (work.primary, *work.others)
             for event in aggregate.collect_events()
         ]
@@ -178,7 +204,7 @@ class Ledger:
         )
         if key is not None:
             record = CommandRecord.accept(key, command.fingerprint(), receipt)
-            events.extend(self._with_meta(e, meta) for e in record.collect_events())
+            events.extend(self._with_meta(e, meta, now) for e in record.collect_events())
         try:
             self._store.save(*events)
         except StoreIntegrityError as e:
@@ -188,11 +214,22 @@ class Ledger:
             raise ConcurrencyConflict(msg) from e
         return receipt
 
+    def _now(self) -> datetime | None:
+        if self.clock is None:
+            return None
+        now = self.clock()
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            msg = f"the ledger's clock must return a timezone-aware datetime, got {now!r}"
+            raise ConfigurationError(msg)
+        return now
+
     @staticmethod
-    def _with_meta(event: Any, meta: EventMeta) -> Any:
-        recorded_on = event.timestamp.date()
-        occurred = meta.occurred_on if meta.occurred_on != recorded_on else None
-        return event.model_copy(update={"meta": meta.model_copy(update={"occurred_on": occurred})})
+    def _with_meta(event: Any, meta: EventMeta, now: datetime | None) -> Any:
+        """The event as stored: metadata attached, recorded-at from the ledger's clock if it has one."""
+        timestamp = now or event.timestamp
+        occurred = meta.occurred_on if meta.occurred_on != timestamp.date() else None
+        update = {"meta": meta.model_copy(update={"occurred_on": occurred}), "timestamp": timestamp}
+        return event.model_copy(update=update)
 
     def _earlier_receipt(self, command: c.Command, key: str) -> Receipt | None:
         try:

@@ -15,7 +15,7 @@ from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.audit.replay import ReplayCertificate
 from quality_ledger.cli import main
-from quality_ledger.errors import ReadOnly
+from quality_ledger.errors import ConfigurationError, ReadOnly
 from quality_ledger.scenarios import xian2017
 from tests.conftest import ORGANISER, QTS, plan_campaign
 
@@ -146,3 +146,24 @@ def test_exports_stream_the_trail_and_an_evidence_bundle(tmp_path: Path) -> None
     assert len(events) == len(links) == size
     assert json.loads((tmp_path / "ev" / "report.json").read_text())["ok"] is True
     assert json.loads((tmp_path / "ev" / "checkpoint.json").read_text())["size"] == size
+
+
+def test_a_ledger_clock_stamps_recorded_at_so_as_of_answers_in_that_time() -> None:
+    # given a ledger whose clock says it is September 2017, one day per command
+    days = iter(range(1, 100))
+    clock = lambda: datetime(2017, 9, next(days), 9, 0, tzinfo=UTC)  # noqa: E731
+    with Ledger.open("memory://", clock=clock) as ledger:
+        campaign_id = plan_campaign(ledger, launch=False)
+        ledger.execute(c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 5)), ORGANISER)
+        # then history carries the clock's instants
+        assert [e.recorded_at.day for e in ledger.history(campaign_id)] == [1, 2, 3, 4]
+        # and the ledger as of 2017-09-03 knows the campaign planned, not yet launched
+        with ledger.as_of(datetime(2017, 9, 3, 12, tzinfo=UTC)) as then:
+            assert then.get(campaign_id).status == "planned"  # type: ignore[attr-defined]
+
+
+def test_a_clock_without_a_time_zone_is_refused_and_records_nothing() -> None:
+    with Ledger.open("memory://", clock=lambda: datetime(2017, 9, 1)) as ledger:
+        with pytest.raises(ConfigurationError):
+            plan_campaign(ledger)
+        assert ledger.position() == 0
