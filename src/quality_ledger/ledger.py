@@ -22,7 +22,7 @@ from quality_ledger.audit.chain import ChainedRecorder
 from quality_ledger.audit.recorders import ChainedPOPOApplicationRecorder
 from quality_ledger.audit.replay import ReplayCertificate
 from quality_ledger.audit.verify import Checkpoint, VerifyReport
-from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
+from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate, Snapshot
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import Actor, EventMeta, Frozen
 from quality_ledger.errors import (
@@ -61,6 +61,10 @@ class _Store(Application[UUID]):
     cannot bypass commands by saving aggregates directly."""
 
     name = "quality_ledger"
+    is_snapshotting_enabled = True
+    snapshot_class = Snapshot
+    snapshot_every = 50
+    """Take a snapshot when an aggregate's version reaches a multiple of this."""
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(transcoder=JSONTranscoder())
@@ -212,7 +216,15 @@ class Ledger:
                 return earlier  # lost a race with the same command: it counts once
             msg = f"{command.name}: another writer changed {work.primary.kind} {work.primary.id} first"
             raise ConcurrencyConflict(msg) from e
+        self._snapshot(events)
         return receipt
+
+    def _snapshot(self, events: list[Any]) -> None:
+        """Snapshot each aggregate whose new version reached a multiple of the interval."""
+        every = self._store.snapshot_every
+        for event in events:
+            if event.originator_version % every == 0:
+                self._store.take_snapshot(event.originator_id, version=event.originator_version)
 
     def _now(self) -> datetime | None:
         if self.clock is None:

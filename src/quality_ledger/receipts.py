@@ -35,6 +35,7 @@ class CommandRecordView(AggregateState):
 
 class CommandRecord(LedgerAggregate[CommandRecordView]):
     kind = "command-record"
+    state_model = CommandRecordView
 
     class Event(DomainEvent):
         pass

@@ -43,6 +43,7 @@ class ActivityView(AggregateState):
 
 class Activity(LedgerAggregate[ActivityView]):
     kind = "activity"
+    state_model = ActivityView
 
     class Event(DomainEvent):
         pass

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
+from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate, CanSnapshotAggregate
+from eventsourcing.utils import get_topic, resolve_topic
 
 from quality_ledger.domain.values import EventMeta, Frozen
 from quality_ledger.errors import IllegalTransition, InvariantViolated
@@ -47,12 +48,54 @@ class CreationEvent(DomainEvent, CanInitAggregate[UUID]):
     originator_topic: str
 
 
+class Snapshot(Frozen, CanSnapshotAggregate[UUID]):
+    """An aggregate's state at one version, so loading it replays only the tail.
+
+    A cache, never evidence: it is stored apart from the hash-chained log and
+    can always be rebuilt from the events.
+    """
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    topic: str
+    state: dict[str, Any]
+
+    @classmethod
+    def take(cls, aggregate: Any) -> Snapshot:
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=cls.create_timestamp(),
+            topic=get_topic(type(aggregate)),
+            state={
+                "created_on": aggregate.created_on.isoformat(),
+                "modified_on": aggregate.modified_on.isoformat(),
+                "state": aggregate.state.model_dump(mode="json"),
+            },
+        )
+
+    def mutate(self, _: None) -> Any:
+        cls = resolve_topic(self.topic)
+        aggregate = object.__new__(cls)
+        aggregate.__dict__.update(
+            _id=self.originator_id,
+            _version=self.originator_version,
+            _created_on=datetime.fromisoformat(self.state["created_on"]),
+            _modified_on=datetime.fromisoformat(self.state["modified_on"]),
+            _pending_events=[],
+            state=cls.state_model.model_validate(self.state["state"]),
+        )
+        return aggregate
+
+
 class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
     """An aggregate whose whole state is one frozen pydantic model."""
 
     kind: ClassVar[str] = "aggregate"
     if TYPE_CHECKING:
         state: S
+        state_model: ClassVar[type[AggregateState]]
 
     def evolve(self, **changes: Any) -> None:
         """Replace the state by a copy with ``changes``; used only by ``apply``."""

@@ -50,6 +50,7 @@ class CampaignView(AggregateState):
 
 class Campaign(LedgerAggregate[CampaignView]):
     kind = "campaign"
+    state_model = CampaignView
 
     class Event(DomainEvent):
         pass

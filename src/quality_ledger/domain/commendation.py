@@ -33,6 +33,7 @@ class CommendationView(AggregateState):
 
 class Commendation(LedgerAggregate[CommendationView]):
     kind = "commendation"
+    state_model = CommendationView
 
     class Event(DomainEvent):
         pass

@@ -105,6 +105,7 @@ def verdict_of(samples: tuple[Sample, ...]) -> Verdict:
 
 class Inspection(LedgerAggregate[InspectionView]):
     kind = "inspection"
+    state_model = InspectionView
 
     class Event(DomainEvent):
         pass
