@@ -107,7 +107,7 @@ def _trail(ledger: Ledger, args: argparse.Namespace) -> int:
             e.position,
             f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
             e.occurred_on or "",
-            e.user or "",
+            e.actor or "",
             e.department or "",
             e.event,
             e.summary,

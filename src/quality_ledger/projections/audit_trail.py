@@ -76,7 +76,7 @@ def record(event: DomainEvent, batch: Batch, position: int) -> None:
         position=position,
         recorded_at=event.timestamp.astimezone(UTC).replace(tzinfo=None),
         occurred_on=meta.occurred_on if meta else None,
-        user=meta.user if meta else None,
+        actor=meta.user if meta else None,
         department=meta.department if meta else None,
         command=meta.command if meta else None,
         command_id=meta.command_id if meta else None,

@@ -319,7 +319,7 @@ class AuditEntry(Frozen):
     position: int
     recorded_at: datetime
     occurred_on: date | None
-    user: str | None
+    actor: str | None
     department: str | None
     command: str | None
     command_id: UUID | None
@@ -352,7 +352,7 @@ def audit_trail(
     trail = t.audit_trail
     query = select(trail).where(trail.c.position > after)
     if actor is not None:
-        query = query.where(trail.c.user == actor)
+        query = query.where(trail.c.actor == actor)
     if department is not None:
         query = query.where(trail.c.department == department)
     if aggregate_id is not None:

@@ -70,6 +70,11 @@ def _immediate_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.isolation_level = None
+        # WAL with synchronous=NORMAL: a crash still leaves views and tracking
+        # consistent (one transaction); a power cut may drop the last batches,
+        # which the next catch-up applies again. The events keep FULL.
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

@@ -167,7 +167,7 @@ audit_trail = Table(
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("occurred_on", Date),
-    Column("user", Text),
+    Column("actor", Text),  # the user name ("user" is reserved in PostgreSQL)
     Column("department", String(32)),
     Column("command", String(64)),
     Column("command_id", Uuid),
@@ -178,7 +178,7 @@ audit_trail = Table(
     Column("event", String(64), nullable=False),
     Column("summary", Text, nullable=False),
     Index("ix_ql_audit_trail_aggregate", "aggregate_id", "version"),
-    Index("ix_ql_audit_trail_user", "user"),
+    Index("ix_ql_audit_trail_actor", "actor"),
     Index("ix_ql_audit_trail_department", "department"),
     Index("ix_ql_audit_trail_recorded_at", "recorded_at"),
 )
