@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from quality_ledger.domain.values import (
     ActivityKind,
@@ -26,6 +26,7 @@ from quality_ledger.domain.values import (
     Metric,
     SubjectKind,
     Text,
+    Validated,
 )
 from quality_ledger.errors import InvalidCommand
 
@@ -40,19 +41,12 @@ def natural_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-class Command(BaseModel):
-    """Base of all commands; ``occurred_on`` names the business date field."""
+class Command(Validated):
+    """Base of all commands; ``business_date`` names the business date field."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     business_date: ClassVar[str | None] = None
 
     idempotency_key: IdempotencyKey | None = None
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as e:
-            raise invalid(e) from None
 
     @property
     def name(self) -> str:
@@ -66,12 +60,6 @@ class Command(BaseModel):
         """Identifies what the command asks, whatever its idempotency key."""
         body = self.model_dump_json(exclude={"idempotency_key"})
         return hashlib.sha256(body.encode()).hexdigest()
-
-
-def invalid(error: ValidationError) -> InvalidCommand:
-    details = error.errors(include_url=False)
-    lines = "; ".join(f"{'.'.join(map(str, d['loc'])) or '(root)'}: {d['msg']}" for d in details)
-    return InvalidCommand(f"invalid {error.title}: {lines}", [dict(d) for d in details])
 
 
 # Campaign ---------------------------------------------------------------------

@@ -483,3 +483,11 @@ def test_by_default_only_the_inspecting_department_records_samples(ledger: Ledge
     # then
     ledger.execute(take, QTS)
     assert [s.sample_id for s in ledger.get(inspection_id).samples] == ["S1"]
+
+
+def test_a_bad_actor_is_an_invalid_command_with_pydantics_detail() -> None:
+    # given / when an actor with a blank name and a malformed department code
+    with pytest.raises(InvalidCommand) as refused:
+        Actor(user="  ", department="qts")
+    # then both fields are named
+    assert {e["loc"] for e in refused.value.errors} == {("user",), ("department",)}

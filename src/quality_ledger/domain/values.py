@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from quality_ledger.errors import InvalidCommand
 
 DepartmentCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=32)
@@ -27,7 +29,26 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Actor(Frozen):
+class Validated(BaseModel):
+    """Input models (commands, actors): bad input raises ``InvalidCommand``
+    with pydantic's detail, so callers catch one error family."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            raise invalid(e) from None
+
+
+def invalid(error: ValidationError) -> InvalidCommand:
+    details = error.errors(include_url=False)
+    lines = "; ".join(f"{'.'.join(map(str, d['loc'])) or '(root)'}: {d['msg']}" for d in details)
+    return InvalidCommand(f"invalid {error.title}: {lines}", [dict(d) for d in details])
+
+
+class Actor(Validated):
     """Who issued a command: a person acting for a department."""
 
     user: Text
