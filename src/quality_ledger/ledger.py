@@ -88,6 +88,9 @@ class Ledger:
     store's connections.
     """
 
+    handle = staticmethod(handle)
+    """Maps a command to aggregate methods; a test seam (see quality_ledger.testing)."""
+
     def __init__(
         self,
         store: _Store,
@@ -182,7 +185,7 @@ class Ledger:
         if key is not None and (earlier := self._earlier_receipt(command, key)) is not None:
             return earlier
 
-        work = handle(command, Context(self._store.repository, self.policy, actor))
+        work = self.handle(command, Context(self._store.repository, self.policy, actor))
         command_id = uuid4()
         meta = EventMeta(
             user=actor.user,
