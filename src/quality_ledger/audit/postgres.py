@@ -16,6 +16,9 @@ from quality_ledger.audit.chain import Link, extend, rows
 from quality_ledger.audit.recorders import CHAIN_TABLE
 
 
+DDL_LOCK = 0x51_4C_44_44_4C  # "QLDDL": the advisory lock key for creating the store's tables
+
+
 def _link(row: DictRow) -> Link:
     return Link(row["position"], row["notification_id"], bytes(row["digest"]), bytes(row["link"]))
 
@@ -30,6 +33,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "notification_id bigint NOT NULL UNIQUE, digest bytea NOT NULL, link bytea NOT NULL)"
             ).format(self.chain_table)
         )
+
+    def create_table(self) -> None:
+        """eventsourcing's DDL (CREATE TYPE, CREATE OR REPLACE FUNCTION, ...)
+        runs on every open, and PostgreSQL refuses two such statements at once
+        ("tuple concurrently updated"): services opening one ledger together
+        take turns under an advisory lock."""
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
