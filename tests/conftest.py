@@ -1,17 +1,31 @@
-"""Fixtures shared by the suite: an in-memory ledger and a launched campaign."""
+"""Fixtures shared by the suite: ledgers on each engine and a launched campaign.
+
+``ledger`` runs each test that takes it on every engine: in memory, on a
+SQLite file and on PostgreSQL (``QUALITY_LEDGER_TEST_POSTGRES_URL``, which
+``scripts/test`` sets after starting a private cluster). Each PostgreSQL test
+gets a schema of its own, created empty before and dropped after, so tests
+never see each other's events, views or notification ids. Without the URL the
+PostgreSQL runs are skipped, naming the reason; with ``CI=true`` they fail.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from datetime import date
-from uuid import UUID
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
+
+if TYPE_CHECKING:
+    import psycopg
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None)
@@ -28,9 +42,113 @@ def event_count(ledger: Ledger) -> int:
     return sum(1 for _ in ledger.events())
 
 
+POSTGRES_URL_VARIABLE = "QUALITY_LEDGER_TEST_POSTGRES_URL"
+ENGINES = ("memory", "sqlite", "postgres")
+"""Where a ledger can keep its events: ``Ledger.open`` takes a URL for each."""
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def with_query(url: str, **parameters: str) -> str:
+    """``url`` with query parameters added or replaced."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(parameters)
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test server's URL; skips (fails under CI) when there is none."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
+    if not url:
+        reason = f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (scripts/test starts a private server and sets it)"
+        if in_ci():
+            pytest.fail(f"{reason}; CI must not skip them", pytrace=False)
+        pytest.skip(reason)
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=10) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as e:
+        pytest.fail(f"{POSTGRES_URL_VARIABLE} is set but the server cannot be reached: {e}", pytrace=False)
+    return url
+
+
+def postgres_connect(url: str) -> psycopg.Connection[Any]:
+    """A plain autocommit connection to the store at a ledger URL, in its schema."""
+    import psycopg
+
+    parts = urlsplit(url)
+    schema = dict(parse_qsl(parts.query)).get("schema", "public")
+    return psycopg.connect(parts._replace(query="").geturl(), autocommit=True, options=f"-c search_path={schema}")
+
+
 @pytest.fixture
-def ledger() -> Iterator[Ledger]:
-    with Ledger.open("memory://") as opened:
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A ledger URL on the test server, in a fresh schema dropped after the test."""
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    schema = f"t_{uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
+    yield with_query(postgres_server, schema=schema)
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute("SET lock_timeout = '60s'")
+        connection.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn: memory, sqlite, postgres."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(params=[e for e in ENGINES if e != "memory"])
+def durable_engine(request: pytest.FixtureRequest) -> str:
+    """Each engine that keeps events across processes: sqlite, postgres."""
+    name: str = request.param
+    return name
+
+
+def engine_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL for an empty store on ``engine``."""
+    if engine == "memory":
+        return "memory://"
+    if engine == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def ledger_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL on each engine in turn."""
+    return engine_url(engine, request, tmp_path)
+
+
+@pytest.fixture
+def durable_url(durable_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL on SQLite, then on PostgreSQL: for tests across processes."""
+    return engine_url(durable_engine, request, tmp_path)
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    """An empty ledger, on each engine in turn (memory, a SQLite file, PostgreSQL)."""
+    with Ledger.open(ledger_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def any_ledger(durable_url: str) -> Iterator[Ledger]:
+    """An empty ledger on a SQLite file, then on PostgreSQL."""
+    with Ledger.open(durable_url) as opened:
         yield opened
 
 

@@ -6,6 +6,7 @@ from quality_ledger.errors import LedgerError
 from quality_ledger.ledger import Ledger, RecordedEvent
 from quality_ledger.policy import AllowAll, DepartmentPolicy, Policy
 from quality_ledger.receipts import Receipt
+from quality_ledger.retry import execute_with_retry
 
 __all__ = [
     "Actor",
@@ -19,4 +20,5 @@ __all__ = [
     "RecordedEvent",
     "commands",
     "errors",
+    "execute_with_retry",
 ]

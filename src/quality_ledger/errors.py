@@ -23,6 +23,7 @@ __all__ = [
     "ProjectionFailed",
     "ReadOnly",
     "RuleViolation",
+    "StoreUnavailable",
 ]
 
 
@@ -104,3 +105,8 @@ class ProjectionFailed(LedgerError, RuntimeError):
 
 class ReadOnly(LedgerError, PermissionError):
     """A replayed ledger (``as_of``) answers questions but records nothing."""
+
+
+class StoreUnavailable(LedgerError, ConnectionError):
+    """The store could not be reached or failed mid-write: the command's
+    outcome is unknown. Retry with the same idempotency key; it counts once."""

@@ -10,7 +10,7 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper, PersistenceError
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.popo import POPOFactory
 from sqlalchemy import Connection
@@ -32,6 +32,7 @@ from quality_ledger.errors import (
     InvalidCommand,
     NotFound,
     ReadOnly,
+    StoreUnavailable,
 )
 from quality_ledger.handlers import Context, handle
 from quality_ledger.persistence import MEMORY_URL, PydanticMapper, resolve_url, store_env
@@ -219,6 +220,9 @@ class Ledger:
                 return earlier  # lost a race with the same command: it counts once
             msg = f"{command.name}: another writer changed {work.primary.kind} {work.primary.id} first"
             raise ConcurrencyConflict(msg) from e
+        except PersistenceError as e:
+            msg = f"{command.name}: the store failed ({type(e).__name__}: {e}); outcome unknown, retry with the same idempotency key"
+            raise StoreUnavailable(msg) from e
         self._snapshot(events)
         return receipt
 

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -31,6 +31,14 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
 
 
+def redact(url: str) -> str:
+    """The URL with its password masked, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
 def env_for(url: str) -> dict[str, str]:
     """The ``eventsourcing`` environment that opens the store at ``url``."""
     parts = urlsplit(url)
@@ -46,15 +54,53 @@ def env_for(url: str) -> dict[str, str]:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"}
     if scheme in ("postgresql", "postgres"):
-        return {
+        # Query parameters tune the connection pool and the server's timeouts
+        # (docs/postgres.md); each maps to one of eventsourcing's settings.
+        # Anything else is refused rather than silently ignored: libpq's own
+        # variables (PGSSLMODE, ...) still apply to every connection.
+        settings = {
+            "pool_size": "POSTGRES_POOL_SIZE",  # connections kept open (default 5)
+            "max_overflow": "POSTGRES_MAX_OVERFLOW",  # extra connections under load (default 10)
+            "max_waiting": "POSTGRES_MAX_WAITING",  # callers queued for a connection (default 0: no limit)
+            "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",  # s to wait for a connection (default 30)
+            "lock_timeout": "POSTGRES_LOCK_TIMEOUT",  # s a write waits for the log's lock (default 0: forever)
+            "idle_in_transaction_session_timeout": "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",  # s (default 5)
+            "conn_max_age": "POSTGRES_CONN_MAX_AGE",  # s before a connection is replaced (default 3600)
+        }
+        text_settings = {
+            "pre_ping": "POSTGRES_PRE_PING",  # check a connection before each use: yes/no (default no)
+            "schema": "POSTGRES_SCHEMA",  # an existing schema to use instead of public
+        }
+        env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": parts.path.lstrip("/"),
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or ""),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
         }
-    msg = f"unsupported ledger URL {url!r}: use sqlite:///path, postgresql://..., or memory://"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name in settings:
+                digits = value.replace(".", "", 1) if name == "conn_max_age" else value
+                if not (digits.isascii() and digits.isdigit()):
+                    msg = f"PostgreSQL URL parameter {name}={value!r}: expected a number of seconds or connections, 0 or more"
+                    raise ConfigurationError(msg)
+                env[settings[name]] = value
+            elif name in text_settings:
+                if name == "schema" and not (value.isascii() and value.isidentifier() and value == value.lower()):
+                    # The views find it through search_path, which folds case and splits on commas.
+                    msg = f"PostgreSQL URL parameter schema={value!r}: use a lower-case name of letters, digits and _"
+                    raise ConfigurationError(msg)
+                if not value.strip():
+                    msg = f"PostgreSQL URL parameter {name} is empty"
+                    raise ConfigurationError(msg)
+                env[text_settings[name]] = value
+            else:
+                known = ", ".join([*settings, *text_settings])
+                msg = f"PostgreSQL URL parameter {name}={value!r} is not one of {known}"
+                raise ConfigurationError(msg)
+        return env
+    msg = f"unsupported ledger URL {redact(url)!r}: use sqlite:///path, postgresql://..., or memory://"
     raise ConfigurationError(msg)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -14,37 +17,115 @@ from quality_ledger import Ledger
 from quality_ledger.audit.chain import extend
 from quality_ledger.audit.verify import Checkpoint, generate_key
 from quality_ledger.testing.synthetic import fill
+from tests.conftest import with_query
 
 SIZE = 10_000
 POSITIONS = (1, 2, 777, 5_000, 9_998, 9_999)
+COLUMNS = "originator_id, originator_version, topic, state"
+PG_EVENTS = "quality_ledger_events"
+"""eventsourcing names PostgreSQL's events table after the application."""
+
+
+class Tamper:
+    """Raw SQL on a ledger's own tables, as someone with database access would write it."""
+
+    def __init__(
+        self, run: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]], table: str, id_column: str, marker: str
+    ) -> None:
+        self.run = run
+        self.table = table
+        self.id = id_column
+        self.p = marker
+
+    def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        statement = statement.replace("stored_events", self.table).replace("$ID", self.id)
+        return self.run(statement.replace("?", self.p), params)
+
+    def row(self, position: int) -> tuple[str, int, str, bytes]:
+        ((aggregate, version, topic, state),) = self.sql(f"SELECT {COLUMNS} FROM stored_events WHERE $ID = ?", position)
+        return UUID(str(aggregate)).hex, version, topic, bytes(state)
+
+    def put(self, position: int | None, aggregate: str, version: int, topic: str, state: bytes) -> None:
+        if position is None:
+            self.sql(f"INSERT INTO stored_events ({COLUMNS}) VALUES (?, ?, ?, ?)", aggregate, version, topic, state)
+        else:
+            self.sql(
+                f"INSERT INTO stored_events ($ID, {COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                position,
+                aggregate,
+                version,
+                topic,
+                state,
+            )
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pristine") / "log.db"
     with Ledger.open(f"sqlite:///{path}", read_your_writes=False) as ledger:
         fill(ledger, SIZE)
     return path
 
 
-@pytest.fixture
-def log(pristine: Path, tmp_path: Path) -> Iterator[tuple[Ledger, sqlite3.Connection, int]]:
-    """A fresh copy of the 10,000-event log, the ledger on it and a raw SQL handle."""
-    path = tmp_path / "log.db"
-    shutil.copy(pristine, path)
-    with Ledger.open(f"sqlite:///{path}", read_your_writes=False) as ledger, sqlite3.connect(path) as db:
-        yield ledger, db, ledger.position()
+@pytest.fixture(scope="module")
+def pristine_postgres(postgres_server: str) -> Iterator[str]:
+    """A schema holding the 10,000-event log, with copies of its tables to restore from."""
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    schema = f"tamper_{uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
+    url = with_query(postgres_server, schema=schema)
+    with Ledger.open(url, read_your_writes=False) as ledger:
+        fill(ledger, SIZE)
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(SQL("SET search_path TO {0}").format(Identifier(schema)))
+        connection.execute(f"CREATE TABLE pristine_events AS SELECT * FROM {PG_EVENTS}")
+        connection.execute("CREATE TABLE pristine_chain AS SELECT * FROM ql_chain")
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
 
 
-def row(db: sqlite3.Connection, position: int) -> tuple[str, int, str, bytes]:
-    found = db.execute(
-        "SELECT originator_id, originator_version, topic, state FROM stored_events WHERE rowid = ?", (position,)
-    ).fetchone()
-    assert found is not None
-    return found
+@pytest.fixture(params=["sqlite", "postgres"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger, Tamper, int]]:
+    """A fresh copy of the 10,000-event log on each durable engine, the ledger on it and raw SQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "log.db"
+        shutil.copy(request.getfixturevalue("pristine_sqlite"), path)
+        with Ledger.open(f"sqlite:///{path}", read_your_writes=False) as ledger, sqlite3.connect(path) as db:
+
+            def run(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                rows = db.execute(statement, params).fetchall()
+                db.commit()
+                return rows
+
+            yield ledger, Tamper(run, "stored_events", "rowid", "?"), ledger.position()
+        return
+    import psycopg
+
+    url = request.getfixturevalue("pristine_postgres")
+    schema = dict(parse_qsl(urlsplit(url).query))["schema"]
+    with psycopg.connect(url.split("?")[0], autocommit=True) as connection:
+        connection.execute(f"SET search_path TO {schema}")
+        connection.execute(f"TRUNCATE {PG_EVENTS}, ql_chain")
+        connection.execute(f"INSERT INTO {PG_EVENTS} SELECT * FROM pristine_events")
+        connection.execute("INSERT INTO ql_chain SELECT * FROM pristine_chain")
+        connection.execute(
+            f"SELECT setval(pg_get_serial_sequence('{PG_EVENTS}', 'notification_id'), "
+            f"(SELECT max(notification_id) FROM {PG_EVENTS}))"
+        )
+
+        def run_pg(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            cursor = connection.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+        with Ledger.open(url, read_your_writes=False) as ledger:
+            yield ledger, Tamper(run_pg, PG_EVENTS, "notification_id", "%s"), ledger.position()
 
 
-def test_an_untouched_log_verifies(log: tuple[Ledger, sqlite3.Connection, int]) -> None:
+def test_an_untouched_log_verifies(log: tuple[Ledger, Tamper, int]) -> None:
     ledger, _, size = log
     report = ledger.verify()
     assert report.ok
@@ -53,102 +134,87 @@ def test_an_untouched_log_verifies(log: tuple[Ledger, sqlite3.Connection, int]) 
 
 
 @pytest.mark.parametrize("position", POSITIONS)
-def test_a_changed_byte_is_named_at_its_position(log: tuple[Ledger, sqlite3.Connection, int], position: int) -> None:
+def test_a_changed_byte_is_named_at_its_position(log: tuple[Ledger, Tamper, int], position: int) -> None:
     # given one byte of one stored payload flipped
     ledger, db, _ = log
-    aggregate, version, _, state = row(db, position)
+    aggregate, version, _, state = db.row(position)
     changed = bytearray(state)
     changed[len(changed) // 2] ^= 0x01
-    db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (bytes(changed), position))
-    db.commit()
+    db.sql("UPDATE stored_events SET state = ? WHERE $ID = ?", bytes(changed), position)
     # when verified
     broken = ledger.verify().first_break
     # then the first break is that event, named
     assert broken is not None
     assert (broken.position, broken.kind, broken.version) == (position, "content-changed", version)
-    assert str(broken.aggregate_id).replace("-", "") == aggregate
+    assert broken.aggregate_id is not None
+    assert broken.aggregate_id.hex == aggregate
 
 
 @pytest.mark.parametrize("position", POSITIONS)
-def test_a_changed_topic_or_version_is_caught(log: tuple[Ledger, sqlite3.Connection, int], position: int) -> None:
+def test_a_changed_topic_or_version_is_caught(log: tuple[Ledger, Tamper, int], position: int) -> None:
     ledger, db, _ = log
-    db.execute("UPDATE stored_events SET topic = topic || 'x' WHERE rowid = ?", (position,))
-    db.commit()
+    db.sql("UPDATE stored_events SET topic = topic || 'x' WHERE $ID = ?", position)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind) == (position, "content-changed")
 
 
 @pytest.mark.parametrize("position", POSITIONS)
-def test_a_deleted_event_is_named_missing(log: tuple[Ledger, sqlite3.Connection, int], position: int) -> None:
+def test_a_deleted_event_is_named_missing(log: tuple[Ledger, Tamper, int], position: int) -> None:
     ledger, db, _ = log
-    db.execute("DELETE FROM stored_events WHERE rowid = ?", (position,))
-    db.commit()
+    db.sql("DELETE FROM stored_events WHERE $ID = ?", position)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind, broken.notification_id) == (position, "missing", position)
 
 
-def test_an_event_inserted_at_the_end_is_named(log: tuple[Ledger, sqlite3.Connection, int]) -> None:
+def test_an_event_inserted_at_the_end_is_named(log: tuple[Ledger, Tamper, int]) -> None:
     # given a forged event appended without a link
     ledger, db, size = log
-    aggregate, version, topic, state = row(db, 5)
-    db.execute("INSERT INTO stored_events VALUES (?, ?, ?, ?)", (aggregate, version + 100_000, topic, state))
-    db.commit()
+    aggregate, version, topic, state = db.row(5)
+    db.put(None, aggregate, version + 100_000, topic, state)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind, broken.version) == (size + 1, "inserted", version + 100_000)
 
 
 @pytest.mark.parametrize("position", POSITIONS[:-1])
-def test_two_swapped_events_are_named_reordered(log: tuple[Ledger, sqlite3.Connection, int], position: int) -> None:
+def test_two_swapped_events_are_named_reordered(log: tuple[Ledger, Tamper, int], position: int) -> None:
     # given two neighbouring events' places exchanged
     ledger, db, _ = log
-    first, second = row(db, position), row(db, position + 1)
-    db.execute("DELETE FROM stored_events WHERE rowid IN (?, ?)", (position, position + 1))
-    db.execute(
-        "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?,?,?,?,?)",
-        (position, *second),
-    )
-    db.execute(
-        "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?,?,?,?,?)",
-        (position + 1, *first),
-    )
-    db.commit()
+    first, second = db.row(position), db.row(position + 1)
+    db.sql("DELETE FROM stored_events WHERE $ID IN (?, ?)", position, position + 1)
+    db.put(position, *second)
+    db.put(position + 1, *first)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind, broken.version) == (position, "reordered", second[1])
 
 
 @pytest.mark.parametrize("position", POSITIONS[:-1])
-def test_an_event_moved_to_the_end_is_named_reordered(
-    log: tuple[Ledger, sqlite3.Connection, int], position: int
-) -> None:
+def test_an_event_moved_to_the_end_is_named_reordered(log: tuple[Ledger, Tamper, int], position: int) -> None:
     ledger, db, size = log
-    db.execute("UPDATE stored_events SET rowid = ? WHERE rowid = ?", (size + 1, position))
-    db.commit()
+    db.sql("UPDATE stored_events SET $ID = ? WHERE $ID = ?", size + 1, position)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind) == (position, "reordered")
 
 
 @pytest.mark.parametrize("position", POSITIONS)
-def test_an_altered_link_is_named(log: tuple[Ledger, sqlite3.Connection, int], position: int) -> None:
+def test_an_altered_link_is_named(log: tuple[Ledger, Tamper, int], position: int) -> None:
     ledger, db, _ = log
-    db.execute("UPDATE ql_chain SET link = zeroblob(32) WHERE position = ?", (position,))
-    db.commit()
+    db.sql("UPDATE ql_chain SET link = ? WHERE position = ?", bytes(32), position)
     broken = ledger.verify().first_break
     assert broken is not None
     assert (broken.position, broken.kind) == (position, "chain-altered")
 
 
-def test_a_cut_tail_is_caught_only_against_a_checkpoint(log: tuple[Ledger, sqlite3.Connection, int]) -> None:
+def test_a_cut_tail_is_caught_only_against_a_checkpoint(log: tuple[Ledger, Tamper, int]) -> None:
     # given a checkpoint, then the last 10 events and their links cut off
     ledger, db, size = log
     checkpoint = ledger.checkpoint()
-    db.execute("DELETE FROM stored_events WHERE rowid > ?", (size - 10,))
-    db.execute("DELETE FROM ql_chain WHERE position > ?", (size - 10,))
-    db.commit()
+    db.sql("DELETE FROM stored_events WHERE $ID > ?", size - 10)
+    db.sql("DELETE FROM ql_chain WHERE position > ?", size - 10)
     # then the chain alone still holds together, but not against the checkpoint
     assert ledger.verify().ok
     broken = ledger.verify(against=checkpoint).first_break
@@ -157,22 +223,18 @@ def test_a_cut_tail_is_caught_only_against_a_checkpoint(log: tuple[Ledger, sqlit
 
 
 def test_a_history_rewritten_with_a_recomputed_chain_is_caught_against_a_checkpoint(
-    log: tuple[Ledger, sqlite3.Connection, int],
+    log: tuple[Ledger, Tamper, int],
 ) -> None:
     # given a checkpoint, then an event changed by someone who also recomputes every later link
     ledger, db, size = log
     checkpoint = ledger.checkpoint()
-    *_, state = row(db, 4_000)
-    db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state.replace(b"XA-QTS", b"XA-QTZ"), 4_000))
-    db.commit()
+    *_, state = db.row(4_000)
+    db.sql("UPDATE stored_events SET state = ? WHERE $ID = ?", state.replace(b"XA-QTS", b"XA-QTZ"), 4_000)
     last = ledger.chain.select_links(3_999, 1)[0]
     events = [ledger._store.recorder.select_notifications(start=p, limit=1)[0] for p in range(4_000, size + 1)]
-    db.execute("DELETE FROM ql_chain WHERE position >= 4000")
-    db.executemany(
-        "INSERT INTO ql_chain VALUES (?,?,?,?)",
-        [(x.position, x.notification_id, x.digest, x.link) for x in extend(last, [e.id for e in events], events)],
-    )
-    db.commit()
+    db.sql("DELETE FROM ql_chain WHERE position >= 4000")
+    for x in extend(last, [e.id for e in events], events):
+        db.sql("INSERT INTO ql_chain VALUES (?, ?, ?, ?)", x.position, x.notification_id, x.digest, x.link)
     # then the chain alone verifies (the limit of any self-contained chain), the checkpoint does not
     assert ledger.verify().ok
     broken = ledger.verify(against=checkpoint).first_break
@@ -181,7 +243,7 @@ def test_a_history_rewritten_with_a_recomputed_chain_is_caught_against_a_checkpo
 
 
 def test_a_signed_checkpoint_verifies_with_its_key_and_a_forged_one_does_not(
-    log: tuple[Ledger, sqlite3.Connection, int],
+    log: tuple[Ledger, Tamper, int],
 ) -> None:
     ledger, _, _ = log
     private, public = generate_key()
@@ -200,7 +262,7 @@ def test_a_signed_checkpoint_verifies_with_its_key_and_a_forged_one_does_not(
     assert not ledger.verify(against=resigned, public_key=public).ok
 
 
-def test_an_unsigned_checkpoint_with_another_head_is_refused(log: tuple[Ledger, sqlite3.Connection, int]) -> None:
+def test_an_unsigned_checkpoint_with_another_head_is_refused(log: tuple[Ledger, Tamper, int]) -> None:
     ledger, _, _ = log
     checkpoint = ledger.checkpoint()
     forged = checkpoint.model_copy(update={"head": "00" * 32})

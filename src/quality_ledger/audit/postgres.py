@@ -15,7 +15,6 @@ from psycopg.sql import SQL, Identifier
 from quality_ledger.audit.chain import Link, extend, rows
 from quality_ledger.audit.recorders import CHAIN_TABLE
 
-
 DDL_LOCK = 0x51_4C_44_44_4C  # "QLDDL": the advisory lock key for creating the store's tables
 
 
@@ -34,17 +33,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(self.chain_table)
         )
 
-    def create_table(self) -> None:
-        """eventsourcing's DDL (CREATE TYPE, CREATE OR REPLACE FUNCTION, ...)
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        """eventsourcing's DDL (CREATE OR REPLACE FUNCTION, CREATE INDEX ...)
         runs on every open, and PostgreSQL refuses two such statements at once
         ("tuple concurrently updated"): services opening one ledger together
-        take turns under an advisory lock."""
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
+        take turns under a transaction-scoped advisory lock."""
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        super()._create_table(curs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -12,11 +12,14 @@ this small pull-based runner.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
@@ -26,10 +29,14 @@ from sqlalchemy.engine import make_url
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import ConfigurationError, ProjectionFailed
+from quality_ledger.persistence import redact
 from quality_ledger.projections import audit_trail
 from quality_ledger.projections.handlers import project
 from quality_ledger.projections.schema import VIEW_TABLES, metadata, tracking
 from quality_ledger.projections.unit_of_work import Batch
+
+if TYPE_CHECKING:
+    import psycopg
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (events applied so far, events to apply)."""
@@ -41,7 +48,15 @@ NAME = "views"
 
 
 def views_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """A SQLAlchemy engine for the views at a ledger URL (or any SQLAlchemy URL)."""
+    """A SQLAlchemy engine for the views at a ledger URL (or any SQLAlchemy URL).
+
+    On PostgreSQL the ledger URL's parameters (docs/postgres.md) apply here
+    too: ``pool_size``, ``max_overflow``, ``connect_timeout`` (also the wait
+    for a pooled connection), ``conn_max_age`` and ``pre_ping`` tune the pool;
+    ``schema``, ``lock_timeout`` and ``idle_in_transaction_session_timeout``
+    become server settings of each connection. Other parameters go to the
+    driver as SQLAlchemy passes them.
+    """
     if url.startswith("memory://"):
         url = "sqlite://"
     if url.startswith(("postgresql://", "postgres://")):
@@ -49,7 +64,7 @@ def views_engine(url: str, *, pool_size: int = 5) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as e:
-        msg = f"cannot open views at {url!r}: {e}"
+        msg = f"cannot open views at {redact(url)!r}: {type(e).__name__}"
         raise ConfigurationError(msg) from e
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
@@ -60,7 +75,35 @@ def views_engine(url: str, *, pool_size: int = 5) -> Engine:
         )
         _immediate_transactions(engine)
         return engine
-    return create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in parsed.query.items()}
+    pool: dict[str, Any] = {"pool_size": pool_size, "pool_pre_ping": True}
+    try:
+        if "pool_size" in query:
+            pool["pool_size"] = int(query.pop("pool_size"))
+        if "max_overflow" in query:
+            pool["max_overflow"] = int(query.pop("max_overflow"))
+        if "connect_timeout" in query:  # stays in the query: libpq's own connect timeout too
+            pool["pool_timeout"] = float(query["connect_timeout"])
+        if "conn_max_age" in query:
+            pool["pool_recycle"] = float(query.pop("conn_max_age"))
+    except ValueError as e:
+        msg = f"cannot open views: a pool parameter is not a number ({e})"
+        raise ConfigurationError(msg) from e
+    if "pre_ping" in query:
+        pool["pool_pre_ping"] = query.pop("pre_ping").lower() in ("y", "yes", "t", "true", "on", "1")
+    query.pop("max_waiting", None)  # the events' pool only: SQLAlchemy's has no such limit
+    options = [query.pop("options")] if "options" in query else []
+    for name, setting in (
+        ("schema", "search_path"),
+        ("lock_timeout", "lock_timeout"),
+        ("idle_in_transaction_session_timeout", "idle_in_transaction_session_timeout"),
+    ):
+        if name in query:
+            value = query.pop(name)
+            options.append(f"-c {setting}={value}" if name == "schema" else f"-c {setting}={value}s")
+    if options:
+        query["options"] = " ".join(options)
+    return create_engine(parsed.set(query=query), **pool)
 
 
 def _immediate_transactions(engine: Engine) -> None:
@@ -209,7 +252,14 @@ class Views:
     # Following continuously ---------------------------------------------------
 
     def start(self, interval: float = 0.5) -> None:
-        """Follow the log in a background thread (polling every ``interval`` s)."""
+        """Follow the log in a background thread until :meth:`stop`.
+
+        On PostgreSQL the thread LISTENs for the NOTIFY that every append
+        sends at commit (see :class:`_Wakeups`) and catches up as soon as one
+        arrives; ``interval`` then only bounds the time between two catch-ups,
+        a safety net for a wake-up lost with a dropped connection. SQLite and
+        the in-memory store cannot notify: there it polls every ``interval`` s.
+        """
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
@@ -218,13 +268,24 @@ class Views:
         self._thread.start()
 
     def _follow(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.catch_up()
-            except BaseException as e:
-                self.error = e
-                return
-            self._stop.wait(interval)
+        wakeups = _Wakeups.of(self.recorder)
+        try:
+            while not self._stop.is_set():
+                # LISTEN before catching up, so a commit between the two still wakes the wait below.
+                listening = wakeups is not None and wakeups.listen()
+                try:
+                    self.catch_up()
+                except BaseException as e:
+                    self.error = e
+                    return
+                if wakeups is not None and listening:
+                    wakeups.wait(interval, self._stop)
+                else:
+                    # Polling; on PostgreSQL only until LISTEN works again.
+                    self._stop.wait(interval if wakeups is None else min(interval, _Wakeups.RECONNECT))
+        finally:
+            if wakeups is not None:
+                wakeups.close()
 
     def stop(self) -> None:
         """Stop following; re-raises what stopped the thread, if anything did."""
@@ -241,6 +302,88 @@ class Views:
             self._thread.join()
             self._thread = None
         self.engine.dispose()
+
+
+class _Wakeups:
+    """PostgreSQL's LISTEN/NOTIFY as the follower's doorbell.
+
+    eventsourcing's PostgreSQL recorder runs ``NOTIFY <events table>`` inside
+    every append's transaction; the server delivers it only when that
+    transaction commits, and never for one rolled back, so a wake-up means
+    new events are visible. The payload is not used: the follower then
+    catches up from its tracked position as usual, so wake-ups that coalesce,
+    arrive twice or come from another schema's table of the same name cost a
+    cheap empty catch-up, and correctness never depends on them. A dedicated
+    connection listens (a pooled one would be held for good); if it drops,
+    the follower catches up at once and listens again on a new one (polling
+    every second while it cannot).
+    """
+
+    SLICE = 0.1
+    """Longest wait before looking at the stop flag again (bounds ``stop()``)."""
+    RECONNECT = 1.0
+    """Longest wait before trying to LISTEN again after the connection was lost."""
+
+    def __init__(self, conninfo: str, kwargs: dict[str, Any], channel: str) -> None:
+        self.conninfo = conninfo
+        self.kwargs = {
+            "connect_timeout": 5,
+            # Names the follower in pg_stat_activity, e.g. for a DBA (or a test) to find it.
+            "application_name": f"quality_ledger views follower {os.getpid()}",
+            **{k: v for k, v in kwargs.items() if k != "row_factory"},
+        }
+        self.channel = channel
+        self.connection: psycopg.Connection[Any] | None = None
+
+    @classmethod
+    def of(cls, recorder: ApplicationRecorder) -> _Wakeups | None:
+        """Wake-ups for a recorder that notifies (eventsourcing's PostgreSQL one), else None."""
+        channel = getattr(recorder, "channel_name", None)
+        pool = getattr(getattr(recorder, "datastore", None), "pool", None)
+        if not isinstance(channel, str) or pool is None:
+            return None
+        return cls(pool.conninfo, dict(pool.kwargs or {}), channel)
+
+    def listen(self) -> bool:
+        """Connect and LISTEN unless already listening; False if the server cannot be reached now."""
+        if self.connection is not None and not self.connection.closed:
+            return True
+        import psycopg  # PostgreSQL is optional: imported only where used
+        from psycopg.sql import SQL, Identifier
+
+        try:
+            connection = psycopg.connect(self.conninfo, autocommit=True, **self.kwargs)
+        except psycopg.Error:
+            return False
+        try:
+            connection.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
+        except psycopg.Error:
+            connection.close()
+            return False
+        self.connection = connection
+        return True
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """Until a notification arrives, ``timeout`` s pass or ``stop`` is set."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            assert self.connection is not None
+            try:
+                if next(self.connection.notifies(timeout=min(self.SLICE, remaining), stop_after=1), None):
+                    # One catch-up answers every commit so far: drain what else is queued.
+                    for _ in self.connection.notifies(timeout=0):
+                        pass
+                    return
+            except psycopg.Error:
+                self.close()  # the follower catches up and listen() reconnects
+                return
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def _position(connection: Connection, *, lock: bool = False) -> int:
@@ -267,6 +410,10 @@ def dump(connection: Connection) -> Dump:
 def _neutral(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value.normalize())
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # PostgreSQL returns timestamptz aware (in the session's zone), SQLite
+        # returns what it stored without the zone: compare both as naive UTC.
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

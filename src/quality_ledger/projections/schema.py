@@ -165,7 +165,7 @@ audit_trail = Table(
     "ql_audit_trail",
     metadata,
     Column("position", Integer, primary_key=True, autoincrement=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(), nullable=False),  # UTC, no zone: the same on every server's TimeZone
     Column("occurred_on", Date),
     Column("actor", Text),  # the user name ("user" is reserved in PostgreSQL)
     Column("department", String(32)),
