@@ -1,0 +1,588 @@
+"""``LedgerMachine``: hypothesis writes programs of commands against a ledger and
+checks, after every step, the promises the ledger makes.
+
+Its rules execute valid next steps (:func:`~quality_ledger.testing.strategies.commands_for`),
+arbitrary commands aimed at what exists
+(:func:`~quality_ledger.testing.strategies.any_commands_for`) or raw JSON-like
+input, and repeats of commands with idempotency keys. After each step the
+business invariants must hold (:mod:`quality_ledger.testing.invariants`), a
+refused command must have recorded nothing, and a receipt must name exactly
+what the log gained. Every ``check_every`` steps and at the end, the store's
+promises are checked too: reloading equals the live state, a snapshot plus
+its tail equals a full replay, the views equal the pure model and the hash
+chain verifies; at the end also a replay into a fresh store and the views
+against a rebuild from zero.
+
+A service subclasses it to add its own rules and invariants (see
+``docs/testing.md``). :func:`find_failure` runs a machine until it fails and
+reduces the failing program to the commands that matter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from eventsourcing.application import Repository
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from quality_ledger import commands as c
+from quality_ledger.domain.base import AggregateState
+from quality_ledger.errors import InvalidCommand, LedgerError
+from quality_ledger.ledger import Ledger, event_name
+from quality_ledger.receipts import CommandRecord, Receipt
+from quality_ledger.testing.invariants import check_domain
+from quality_ledger.testing.state import LedgerState
+from quality_ledger.testing.strategies import (
+    Step,
+    _one_in,
+    _pick,
+    actors,
+    any_commands_for,
+    commands_for,
+    raw_commands,
+)
+
+__all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
+
+
+class PromiseBroken(AssertionError):
+    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ..."""
+
+    def __init__(self, promise: str, detail: str) -> None:
+        super().__init__(f"[{promise}] {detail}")
+        self.promise = promise
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A step the machine executed, and whether it had to be accepted (a valid step)."""
+
+    step: Step
+    must_succeed: bool = False
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Programs of commands against one ledger, with the ledger's promises as invariants.
+
+    Tune it with class attributes, extend it with hooks and rules:
+
+    * :meth:`make_ledger` opens the ledger under test (in memory by default),
+      :meth:`close` releases it;
+    * :meth:`valid_steps` and :meth:`arbitrary_steps` are the strategies the
+      rules draw from;
+    * :meth:`domain_invariants` runs after every step, :meth:`store_invariants`
+      every ``check_every`` steps, :meth:`final_invariants` at teardown:
+      override and call ``super()``;
+    * :meth:`execute` runs a step with every per-command check: use it in your
+      own rules, so that :func:`find_failure` can replay them.
+    """
+
+    snapshot_every: ClassVar[int | None] = 3
+    """Snapshot interval of the ledger under test: small, so short programs
+    have snapshots and "snapshot plus tail" is really checked. None keeps the store's."""
+    check_every: ClassVar[int] = 10
+    """Steps between checks of :meth:`store_invariants`."""
+    max_campaigns: ClassVar[int] = 1
+    """Valid steps plan a new campaign while there are fewer."""
+    periods: ClassVar[st.SearchStrategy[tuple[date, date]] | None] = None
+    """Campaign periods for new campaigns (default: any in 2000-2099)."""
+    burst: ClassVar[int] = 4
+    """At most this many valid steps per rule (see :meth:`execute_valid`)."""
+    certify: ClassVar[bool] = False
+    """Also compare replay certificates at teardown: two more scratch databases per program."""
+    valid_steps_succeed: ClassVar[bool] = True
+    """A valid step that is refused fails the run: a rule refuses what it should allow.
+    Turn off where a policy or a service rule refuses more than the defaults."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ledger = self._prepared(self.make_ledger())
+        self.campaign_ids: list[UUID] = []
+        self.state = LedgerState()
+        self.executed: list[Executed] = []
+        """Every step executed, in order: what :func:`find_failure` replays."""
+        self.journal: list[str] = []
+        """What each command did, in order: for failure messages."""
+        self.keyed: list[Step] = []
+        self.receipts: dict[str, Receipt] = {}
+        self.steps_to_check = self.check_every
+        self.focus: UUID | None = None
+        """The aggregate the last accepted command was about: valid steps tend to take it further."""
+
+    # Hooks ------------------------------------------------------------------------------
+
+    def make_ledger(self) -> Ledger:
+        """The ledger under test; called once per program."""
+        return Ledger.open("memory://")
+
+    def reopen_ledger(self) -> Ledger | None:
+        """Another ledger on the same store, for "reloading equals live state"; None if it cannot be reopened."""
+        return None
+
+    def close(self) -> None:
+        """Release the ledger (and whatever :meth:`make_ledger` made for it)."""
+        self.ledger.close()
+
+    def valid_steps(self) -> st.SearchStrategy[Step]:
+        return commands_for(self.state, periods=self.periods, max_campaigns=self.max_campaigns, focus=self.focus)
+
+    def arbitrary_steps(self) -> st.SearchStrategy[Step]:
+        return any_commands_for(self.state, focus=self.focus)
+
+    def domain_invariants(self, state: LedgerState) -> None:
+        """Checked after every step; raise ``AssertionError`` (e.g. ``InvariantBroken``) when broken."""
+        check_domain(state)
+
+    def store_invariants(self) -> None:
+        """The store's promises that need no scratch database: every ``check_every``
+        steps and at teardown (a few milliseconds)."""
+        self.check_reload()
+        self.check_snapshots()
+        self.check_chain()
+        self.check_model()
+
+    def final_invariants(self) -> None:
+        """At teardown: the store's promises, and those that build a scratch
+        database (tens of milliseconds each): a replay into a fresh store,
+        the views against a rebuild, and with ``certify`` the replay certificate."""
+        self.store_invariants()
+        self.check_replay()
+        self.check_rebuild()
+        if self.certify:
+            self.check_certificate()
+
+    # Rules --------------------------------------------------------------------------------
+
+    @initialize(data=st.data())
+    def open_campaign(self, data: st.DataObject) -> None:
+        """Every program starts with a campaign planned and a department enlisted:
+        on an empty ledger those are the only valid steps."""
+        for label in ("plan a campaign", "enlist a department"):
+            step = data.draw(commands_for(self.state, periods=self.periods, max_campaigns=1), label=label)
+            self.execute(step, must_succeed=self.valid_steps_succeed)
+
+    @rule(data=st.data())
+    def execute_valid(self, data: st.DataObject) -> None:
+        """The next steps of some lifecycles (one to ``burst``): each accepted, or the run fails.
+
+        Several per rule, because deep states (a rectification verified, a
+        commendation publicised) need long lifecycles, and hypothesis's
+        programs are a few dozen rules long."""
+        for _ in range(data.draw(st.integers(1, self.burst), label="steps")):
+            step = data.draw(self.valid_steps(), label="valid step")
+            if data.draw(_one_in(4), label="with an idempotency key"):
+                keyed = step.command.model_copy(update={"idempotency_key": f"key-{len(self.journal)}"})
+                step = Step(keyed, step.actor)
+            self.execute(step, must_succeed=self.valid_steps_succeed)
+
+    @rule(data=st.data())
+    def execute_arbitrary(self, data: st.DataObject) -> None:
+        """Any command aimed at what exists, or (one time in three) raw input as a
+        service receives it: accepted keeping every invariant, or refused cleanly.
+        One rule for both, so that valid steps are half of all steps."""
+        if data.draw(_one_in(3), label="raw input"):
+            self.execute_raw(data)
+        else:
+            self.execute(data.draw(self.arbitrary_steps(), label="arbitrary step"))
+
+    def execute_raw(self, data: st.DataObject) -> None:
+        """Raw input: parsed and executed, or refused as InvalidCommand."""
+        raw = data.draw(raw_commands(), label="raw command")
+        ids, samples = self.state.aggregate_ids, self.state.sample_ids
+        # Aim some of it at what exists, so it meets the rules rather than NotFound.
+        for name in [n for n in raw if n.endswith("_id")]:
+            known = samples if name == "sample_id" else ids
+            if known and data.draw(st.booleans(), label=f"{name} names what exists"):
+                raw[name] = data.draw(_pick(known), label=name)
+        actor = data.draw(actors(), label="actor")
+        try:
+            command = c.parse_obj(raw)
+        except InvalidCommand as error:
+            self.journal.append(f"{raw.get('command')!r}: invalid input ({str(error)[:80]})")
+            return
+        self.execute(Step(command, actor))
+
+    @precondition(lambda self: bool(self.keyed))
+    @rule(data=st.data())
+    def repeat_with_key(self, data: st.DataObject) -> None:
+        """An accepted command sent again with its key: the first receipt, nothing recorded."""
+        self.execute(data.draw(_pick(self.keyed), label="repeated step"))
+
+    # Invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def business_rules_hold(self) -> None:
+        try:
+            self.domain_invariants(self.state)
+        except AssertionError as error:
+            error.add_note(self.story())
+            raise
+
+    @invariant()
+    def store_keeps_its_promises(self) -> None:
+        self.steps_to_check -= 1
+        if self.steps_to_check <= 0:
+            self.steps_to_check = self.check_every
+            self.store_invariants()
+
+    def teardown(self) -> None:
+        try:
+            # When a step or an invariant failed, that failure is what hypothesis
+            # reports and shrinks: checking more here would only mask it.
+            if sys.exc_info()[1] is None:
+                self.final_invariants()
+        finally:
+            self.close()
+
+    # Executing ------------------------------------------------------------------------------
+
+    def execute(self, step: Step, *, must_succeed: bool = False) -> Receipt | LedgerError:
+        """Execute ``step`` and check what every command promises: a refusal is a
+        LedgerError and records nothing; a receipt names exactly what the log
+        gained; a repeated idempotency key returns the first receipt. Keeps
+        ``state`` current. Anything but a LedgerError propagates and fails the run."""
+        self.executed.append(Executed(step, must_succeed))
+        before = self.ledger.position()
+        command, who = step.command, f"{step.command.name} by {step.actor.department}"
+        try:
+            receipt = self.ledger.execute(command, step.actor)
+        except LedgerError as error:
+            self.journal.append(f"{who}: refused, {type(error).__name__}: {error}")
+            after = self.ledger.position()
+            self.promise(
+                after == before, "refusal-records-nothing", f"{who} refused, yet the log grew {before} -> {after}"
+            )
+            self.promise(
+                not must_succeed, "valid-command-accepted", f"{command!r} by {step.actor!r} refused: {error!r}"
+            )
+            return error
+        self.journal.append(f"{who}: {', '.join(receipt.events) or 'nothing new'}")
+        recorded = [event for _, event in self.ledger.events(start=before + 1)]
+        self._check_receipt(step, receipt, recorded)
+        if receipt.events[:1] == ("Campaign.Planned",) and receipt.aggregate_id not in self.campaign_ids:
+            self.campaign_ids.append(receipt.aggregate_id)
+        self.focus = receipt.aggregate_id
+        changed = {event.originator_id for event in recorded}
+        self.state = self.state.refreshed(self.ledger.get, changed, self.campaign_ids)
+        return receipt
+
+    def _check_receipt(self, step: Step, receipt: Receipt, recorded: Sequence[Any]) -> None:
+        key = step.command.idempotency_key
+        names = tuple(event_name(e) for e in recorded if not isinstance(e, CommandRecord.Event))
+        if key is not None and key in self.receipts:
+            self.promise(not recorded, "idempotent-repeat", f"key {key!r} repeated, yet {names} were recorded")
+            first = self.receipts[key]
+            self.promise(receipt == first, "idempotent-repeat", f"key {key!r}: {receipt} differs from {first}")
+            return
+        self.promise(names == receipt.events, "receipt-matches-log", f"receipt {receipt.events}, log gained {names}")
+        if key is not None:
+            self.receipts[key] = receipt
+            self.keyed.append(step)
+
+    def promise(self, condition: object, promise: str, detail: str) -> None:
+        """Raise :class:`PromiseBroken` unless ``condition``, with the commands so far."""
+        if not condition:
+            error = PromiseBroken(promise, detail)
+            error.add_note(self.story())
+            raise error
+
+    def story(self) -> str:
+        lines = [f"  {n}. {line}" for n, line in enumerate(self.journal, 1)]
+        return "commands executed:\n" + "\n".join(lines)
+
+    # Promises of the store ---------------------------------------------------------------------
+
+    def check_reload(self) -> None:
+        """Reloading equals live state: every aggregate replayed from its first
+        event (no snapshot, no cache), and on a reopened store if there is one."""
+        replayed = LedgerState.replayed(self.ledger, self.campaign_ids)
+        self.promise(replayed == self.state, "reload-equals-live", "\n".join(replayed.differences(self.state)))
+        reopened = self.reopen_ledger()
+        if reopened is not None:
+            with reopened:
+                again = LedgerState.read(reopened, self.campaign_ids)
+            self.promise(again == self.state, "reload-equals-live", "\n".join(again.differences(self.state)))
+
+    def check_snapshots(self) -> None:
+        """A snapshot plus its tail equals a full replay: at the latest version
+        and at the latest snapshot's; and snapshots are there to be tested."""
+        store = self.ledger._store
+        if store.snapshots is None:
+            return
+        every = store.snapshot_every
+        replay: Repository[UUID] = Repository(event_store=store.events)
+        for views in self.state.as_dict().values():
+            for aggregate_id, view in views.items():
+                taken = [s.originator_version for s in store.snapshots.get(aggregate_id)]
+                expected = list(range(every, view.version + 1, every))
+                self.promise(taken == expected, "snapshot-every-n-versions", f"{aggregate_id}: {taken} != {expected}")
+                for version in {view.version, *expected[-1:]}:
+                    from_snapshot = self.ledger.get(aggregate_id, version=version)
+                    full: AggregateState = replay.get(aggregate_id, version=version).view()
+                    self.promise(
+                        from_snapshot == full,
+                        "snapshot-plus-tail-equals-replay",
+                        f"{aggregate_id} v{version}: {from_snapshot!r} != {full!r}",
+                    )
+
+    def check_chain(self) -> None:
+        """The hash chain verifies over the whole log."""
+        report = self.ledger.verify()
+        position = self.ledger.position()
+        self.promise(
+            report.ok and report.checked == position,
+            "chain-verifies",
+            f"checked {report.checked} of {position}: {report.first_break}",
+        )
+
+    def check_model(self) -> None:
+        """The views (caught up) list every campaign and equal the pure model computed from the aggregates."""
+        listed = {line.campaign_id for line in self.ledger.campaigns()}
+        self.promise(listed == set(self.campaign_ids), "views-list-every-campaign", f"{listed} != {self.campaign_ids}")
+        for campaign_id in self.campaign_ids:
+            live, model = self.ledger.campaign_status(campaign_id), self.ledger.campaign_status_from_events(campaign_id)
+            self.promise(live == model, "views-equal-model", f"campaign {campaign_id}: {live!r} != {model!r}")
+
+    def check_replay(self) -> None:
+        """A replay is deterministic: the log copied into a fresh store gives the same states."""
+        with self.ledger.as_of(position=self.ledger.position()) as replayed:
+            again = LedgerState.read(replayed, self.campaign_ids)
+        self.promise(again == self.state, "replay-deterministic", "\n".join(again.differences(self.state)))
+
+    def check_rebuild(self) -> None:
+        """The views equal a rebuild from zero, table by table."""
+        report = self.ledger.verify_views()
+        self.promise(report.ok, "views-equal-rebuild", "\n".join(report.differences))
+
+    def check_certificate(self) -> None:
+        """The views digest after a replay from zero is the same here and on a copy of the log."""
+        with self.ledger.as_of(position=self.ledger.position()) as replayed:
+            theirs = replayed.replay_certificate()
+        ours = self.ledger.replay_certificate()
+        self.promise(ours == theirs, "replay-deterministic", f"certificates differ: {ours} != {theirs}")
+
+    def _prepared(self, ledger: Ledger) -> Ledger:
+        if self.snapshot_every is not None:
+            ledger._store.snapshot_every = self.snapshot_every
+        return ledger
+
+    # Replays ----------------------------------------------------------------------------------------
+
+    @classmethod
+    def replay(
+        cls, program: Sequence[Executed], *, final: bool = True, strict: bool = True
+    ) -> tuple[BaseException | None, list[str]]:
+        """Execute ``program`` on a fresh machine with every invariant checked as
+        hypothesis checks it (and with ``final``, :meth:`final_invariants` at the
+        end); the error it raised (None if none) and the journal. Unless
+        ``strict``, a valid step that is now refused is let pass (it records
+        nothing), so that a reduction can drop what made it valid.
+
+        Only steps are replayed: rules that change the ledger other than through
+        :meth:`execute` are not part of a program.
+        """
+        machine = cls()
+        error: BaseException | None = None
+        try:
+            for executed in program:
+                machine.execute(executed.step, must_succeed=executed.must_succeed and strict)
+                for found in machine.invariants:
+                    if all(holds(machine) for holds in found.preconditions):
+                        found.function(machine)
+            if final:
+                machine.final_invariants()
+        except Exception as raised:
+            error = raised
+        finally:
+            machine.close()
+        return error, machine.journal
+
+
+class SQLiteLedgerMachine(LedgerMachine):
+    """The same programs on a SQLite file, closed and reopened along the way."""
+
+    def make_ledger(self) -> Ledger:
+        self.directory = tempfile.mkdtemp(prefix="quality-ledger-machine-")
+        return Ledger.open(f"sqlite:///{self.directory}/ledger.db")
+
+    def reopen_ledger(self) -> Ledger | None:
+        return Ledger.open(self.ledger.url)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    @rule()
+    def reopen(self) -> None:
+        """Close the file and open it again: every state comes back from what was stored."""
+        self.ledger.close()
+        self.ledger = self._prepared(Ledger.open(self.ledger.url))
+        again = LedgerState.read(self.ledger, self.campaign_ids)
+        self.promise(again == self.state, "reload-equals-live", "\n".join(again.differences(self.state)))
+
+
+# Finding failures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MachineFailure:
+    """What :func:`find_failure` found: the error, and the shortest program that raises it."""
+
+    error: BaseException
+    program: tuple[Executed, ...]
+    """The steps that still raise the same error after every other was removed."""
+    commands: tuple[str, ...]
+    """What each step of ``program`` did, as the machine's journal says."""
+    found: tuple[Executed, ...]
+    """The program hypothesis found, before the reduction."""
+
+    def __str__(self) -> str:
+        lines = [
+            f"{type(self.error).__name__}: {self.error}",
+            f"in {len(self.program)} commands (of {len(self.found)} in the program found):",
+        ]
+        lines += [f"  {n}. {line}" for n, line in enumerate(self.commands, 1)]
+        return "\n".join(lines)
+
+
+def find_failure(machine: type[LedgerMachine], *, max_examples: int = 300, **overrides: Any) -> MachineFailure:
+    """Run ``machine`` until a program fails, then reduce that program to the
+    commands the failure needs.
+
+    For proving that a machine catches a bug: plant the bug, expect a failure,
+    look at how short the program is. Hypothesis generates (deterministically,
+    without the example database); instead of its shrinker, which deletes
+    steps slowly when each draws many values, the executed steps are replayed
+    on fresh machines and every step the failure does not need is removed
+    (delta debugging). Rules that act other than through ``execute`` are not
+    replayed; if the failure needs them, the program is returned as found.
+    ``overrides`` go to hypothesis's settings (e.g. ``stateful_step_count``).
+    Raises ``AssertionError`` if no program fails.
+    """
+    runs: list[LedgerMachine] = []
+
+    def recorded() -> LedgerMachine:
+        run = machine()
+        runs.append(run)
+        return run
+
+    options: dict[str, Any] = {
+        "derandomize": True,
+        "database": None,
+        "deadline": None,
+        "phases": [Phase.explicit, Phase.generate],
+        "suppress_health_check": list(HealthCheck),
+        **overrides,
+    }
+    try:
+        # hypothesis accepts any factory of machines, though its annotation says a class
+        factory = cast(type[RuleBasedStateMachine], recorded)
+        run_state_machine_as_test(factory, settings=settings(max_examples=max_examples, **options))
+    except Exception as error:
+        found = tuple(runs[-1].executed) if runs else ()
+        return _reduced(machine, error, found)
+    msg = f"{machine.__name__} found no failing program in {max_examples} examples"
+    raise AssertionError(msg)
+
+
+def _signature(error: BaseException | None) -> tuple[object, ...]:
+    """Two errors are the same failure if of one type and naming one rule or promise."""
+    if error is None:
+        return ()
+    return (type(error), getattr(error, "rule", None), getattr(error, "promise", None))
+
+
+def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Executed, ...]) -> MachineFailure:
+    """Delta debugging (drop chunks of steps, halving the chunks, while the same
+    failure remains), then simpler steps (optional fields left out, such as an
+    inspection's activity), then delta debugging again, until nothing changes."""
+    target = _signature(error)
+    # A refused valid step is the failure itself only when the promise broken says so.
+    strict = getattr(error, "promise", None) == "valid-command-accepted"
+    final = False  # the checks at teardown cost most: replay without them if the failure allows
+    again = machine.replay(found, final=final, strict=strict)
+    if _signature(again[0]) != target:
+        final = True
+        again = machine.replay(found, final=final, strict=strict)
+    if _signature(again[0]) != target:
+        return MachineFailure(error, found, tuple(again[1]), found)
+
+    def fails(program: list[Executed]) -> tuple[BaseException | None, list[str]] | None:
+        outcome = machine.replay(program, final=final, strict=strict)
+        return outcome if _signature(outcome[0]) == target else None
+
+    program, last = list(found), again
+    while True:
+        program, last = _drop_steps(program, last, fails)
+        simpler = _simplify(program, fails)
+        if simpler is None:
+            break
+        program, last = simpler
+    final_error, final_journal = last
+    assert final_error is not None
+    return MachineFailure(final_error, tuple(program), tuple(final_journal), found)
+
+
+Outcome = tuple[BaseException | None, list[str]]
+
+
+def _drop_steps(
+    program: list[Executed], last: Outcome, fails: Callable[[list[Executed]], Outcome | None]
+) -> tuple[list[Executed], Outcome]:
+    chunk = max(1, len(program) // 2)
+    while program:
+        start, removed = 0, False
+        while start < len(program):
+            candidate = program[:start] + program[start + chunk :]
+            outcome = fails(candidate)
+            if outcome is not None:
+                program, last, removed = candidate, outcome, True
+            else:
+                start += chunk
+        if chunk == 1 and not removed:
+            break
+        chunk = max(1, chunk // 2)
+    return program, last
+
+
+def _simplify(
+    program: list[Executed], fails: Callable[[list[Executed]], Outcome | None]
+) -> tuple[list[Executed], Outcome] | None:
+    """The first simpler program that still fails: one optional field of one step left out."""
+    for n, executed in enumerate(program):
+        command = executed.step.command
+        for name, field in type(command).model_fields.items():
+            if field.is_required() or name == "command":
+                continue
+            default = field.get_default(call_default_factory=True)
+            if getattr(command, name) == default:
+                continue
+            simpler = command.model_copy(update={name: default})
+            candidate = [
+                *program[:n],
+                Executed(Step(simpler, executed.step.actor), executed.must_succeed),
+                *program[n + 1 :],
+            ]
+            outcome = fails(candidate)
+            if outcome is not None:
+                return candidate, outcome
+    return None

@@ -1,0 +1,88 @@
+"""The pytest plugin (entry point pytest11): fixtures for a suite that has no conftest,
+and an import that needs neither hypothesis nor a database driver."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+DOWNSTREAM_SUITE = """
+from datetime import date
+
+from quality_ledger import Actor, Ledger
+from quality_ledger import commands as c
+
+PLAN = c.PlanCampaign(title="質量月", theme="品質", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30))
+
+
+def plan(ledger: Ledger) -> None:
+    receipt = ledger.execute(PLAN, Actor(user="zhang.min", department="XA-QPC"))
+    assert ledger.get(receipt.aggregate_id).version == 1
+    assert ledger.position() == 1  # empty before the test
+
+
+def test_in_memory(ledger):
+    assert ledger.url == "memory://"
+    plan(ledger)
+
+
+def test_on_sqlite(sqlite_ledger, tmp_path):
+    assert sqlite_ledger.url.startswith(f"sqlite:///{tmp_path}")
+    plan(sqlite_ledger)
+
+
+def test_on_postgres(postgres_ledger):
+    plan(postgres_ledger)
+
+
+def test_again_on_postgres(postgres_ledger):
+    plan(postgres_ledger)
+"""
+
+
+def test_a_suite_without_a_conftest_gets_the_ledger_fixtures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a service's test module that asks for the fixtures, no conftest, no PostgreSQL
+    monkeypatch.delenv("QUALITY_LEDGER_TEST_POSTGRES_URL", raising=False)
+    pytester.makepyfile(test_service=DOWNSTREAM_SUITE)
+    # when pytest runs it (loading plugins from entry points, as in any project)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    # then memory and SQLite run, and PostgreSQL is skipped saying why
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines(["*QUALITY_LEDGER_TEST_POSTGRES_URL is not set*"])
+
+
+@pytest.mark.postgres
+def test_postgres_ledgers_are_empty_and_apart(pytester: pytest.Pytester) -> None:
+    # given a PostgreSQL server (skipped without one)
+    if not os.environ.get("QUALITY_LEDGER_TEST_POSTGRES_URL", "").strip():
+        pytest.skip("QUALITY_LEDGER_TEST_POSTGRES_URL is not set")
+    pytester.makepyfile(test_service=DOWNSTREAM_SUITE)
+    # when two tests each record on a postgres_ledger / then each starts empty
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+
+
+def test_the_plugin_imports_without_hypothesis_and_without_psycopg() -> None:
+    # given a Python where hypothesis and psycopg cannot be imported
+    script = (
+        "import sys; sys.modules['hypothesis'] = None; sys.modules['psycopg'] = None\n"
+        "import quality_ledger.testing.plugin as plugin\n"
+        "plugin.pytest_configure(None)\n"  # registers no profile, raises nothing
+        "import quality_ledger.testing\n"
+        "assert 'quality_ledger.testing.strategies' not in sys.modules\n"
+    )
+    # when the plugin is imported and configured / then nothing fails
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_the_library_imports_no_test_tool() -> None:
+    # given a fresh interpreter / when quality_ledger is imported / then neither hypothesis nor pytest is
+    script = "import sys, quality_ledger; assert not {'hypothesis', 'pytest'} & set(sys.modules), sys.modules.keys()"
+    subprocess.run([sys.executable, "-c", script], check=True)
