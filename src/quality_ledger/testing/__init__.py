@@ -1,8 +1,9 @@
 """Test support for services built on quality_ledger.
 
-* :mod:`~quality_ledger.testing.strategies`: hypothesis strategies for values,
-  scenarios, the valid next steps of a ledger (``commands_for``) and any
-  command aimed at it (``any_commands_for``);
+* :mod:`~quality_ledger.testing.strategies`: every hypothesis strategy of the
+  kit under one name: values (``values``), whole scenarios (``lifecycles``),
+  the valid next steps of a ledger (``commands_for``) and any command aimed
+  at it (``any_commands_for``, both in ``steps``);
 * :mod:`~quality_ledger.testing.machine`: ``LedgerMachine``, a hypothesis state
   machine over a ledger, to subclass with a service's own rules and invariants;
 * :mod:`~quality_ledger.testing.gwt`: given / when / then for aggregates and ledgers;
@@ -24,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from quality_ledger.testing import gwt, invariants, machine, profiles, strategies
+    from quality_ledger.testing.lifecycles import Scenario, Step
     from quality_ledger.testing.machine import LedgerMachine, MachineFailure, SQLiteLedgerMachine, find_failure
     from quality_ledger.testing.state import LedgerState
-    from quality_ledger.testing.strategies import Scenario, Step, any_commands_for, commands_for
+    from quality_ledger.testing.steps import any_commands_for, commands_for
 
 __all__ = [
     "LedgerMachine",
@@ -51,10 +53,10 @@ _HOMES = {
     "SQLiteLedgerMachine": "machine",
     "find_failure": "machine",
     "LedgerState": "state",
-    "Scenario": "strategies",
-    "Step": "strategies",
-    "any_commands_for": "strategies",
-    "commands_for": "strategies",
+    "Scenario": "lifecycles",
+    "Step": "lifecycles",
+    "any_commands_for": "steps",
+    "commands_for": "steps",
 }
 
 

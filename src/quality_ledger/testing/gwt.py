@@ -43,7 +43,7 @@ from quality_ledger.domain.values import Actor
 from quality_ledger.errors import InvariantViolated, LedgerError
 from quality_ledger.ledger import Ledger, event_name
 from quality_ledger.receipts import CommandRecord, Receipt
-from quality_ledger.testing.strategies import Step
+from quality_ledger.testing.lifecycles import Step
 
 __all__ = ["AggregateWhen", "EventSpec", "GivenFailed", "LedgerWhen", "ThenFailed", "event", "given"]
 

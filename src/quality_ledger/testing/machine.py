@@ -1,9 +1,9 @@
 """``LedgerMachine``: hypothesis writes programs of commands against a ledger and
 checks, after every step, the promises the ledger makes.
 
-Its rules execute valid next steps (:func:`~quality_ledger.testing.strategies.commands_for`),
+Its rules execute valid next steps (:func:`~quality_ledger.testing.steps.commands_for`),
 arbitrary commands aimed at what exists
-(:func:`~quality_ledger.testing.strategies.any_commands_for`) or raw JSON-like
+(:func:`~quality_ledger.testing.steps.any_commands_for`) or raw JSON-like
 input, and repeats of commands with idempotency keys. After each step the
 business invariants must hold (:mod:`quality_ledger.testing.invariants`), a
 refused command must have recorded nothing, and a receipt must name exactly
@@ -47,16 +47,10 @@ from quality_ledger.errors import InvalidCommand, LedgerError
 from quality_ledger.ledger import Ledger, event_name
 from quality_ledger.receipts import CommandRecord, Receipt
 from quality_ledger.testing.invariants import check_domain
+from quality_ledger.testing.lifecycles import Step
 from quality_ledger.testing.state import LedgerState
-from quality_ledger.testing.strategies import (
-    Step,
-    _one_in,
-    _pick,
-    actors,
-    any_commands_for,
-    commands_for,
-    raw_commands,
-)
+from quality_ledger.testing.steps import _pick, any_commands_for, commands_for, raw_commands
+from quality_ledger.testing.values import _one_in, actors
 
 __all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
 
@@ -528,12 +522,18 @@ def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Ex
 
     def fails(program: list[Executed]) -> tuple[BaseException | None, list[str]] | None:
         outcome = machine.replay(program, final=final, strict=strict)
-        return outcome if _signature(outcome[0]) == target else None
+        if _signature(outcome[0]) != target:
+            return None
+        # A refused valid step fails only if it is still valid: dropping what led
+        # up to it (the inspection a closing closes) leaves a step every ledger refuses.
+        if strict and not _valid_under_library_rules(program[: len(outcome[1])]):
+            return None
+        return outcome
 
     program, last = list(found), again
     while True:
         program, last = _drop_steps(program, last, fails)
-        simpler = _simplify(program, fails)
+        simpler = _simplify(program, fails) or (_drop_dependents(program, fails) if strict else None)
         if simpler is None:
             break
         program, last = simpler
@@ -543,6 +543,41 @@ def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Ex
 
 
 Outcome = tuple[BaseException | None, list[str]]
+
+
+def _reference_refusals(program: Sequence[Executed]) -> set[int]:
+    """The steps of ``program`` that a plain in-memory :class:`Ledger` (the
+    library's own rules) refuses: the oracle for "valid" when reducing a
+    refused valid step."""
+    refused: set[int] = set()
+    with Ledger.open("memory://") as reference:
+        for n, executed in enumerate(program):
+            try:
+                reference.execute(executed.step.command, executed.step.actor)
+            except LedgerError:
+                refused.add(n)
+    return refused
+
+
+def _valid_under_library_rules(program: Sequence[Executed]) -> bool:
+    """Whether the library's own rules accept the last step of ``program`` after those before it."""
+    return len(program) - 1 not in _reference_refusals(program)
+
+
+def _drop_dependents(
+    program: list[Executed], fails: Callable[[list[Executed]], Outcome | None]
+) -> tuple[list[Executed], Outcome] | None:
+    """The first program that still fails with one step dropped together with
+    the later steps the library's rules then refuse (a sample and its result,
+    which are rarely next to each other for chunks to take both)."""
+    for n in range(len(program) - 1):
+        rest = program[:n] + program[n + 1 :]
+        refused = _reference_refusals(rest)
+        candidate = [step for k, step in enumerate(rest) if k not in refused or k == len(rest) - 1]
+        outcome = fails(candidate)
+        if outcome is not None:
+            return candidate, outcome
+    return None
 
 
 def _drop_steps(
