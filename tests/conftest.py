@@ -19,16 +19,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
+from quality_ledger.testing import profiles
 
 if TYPE_CHECKING:
     import psycopg
 
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=1000, deadline=None)
+# The kit's profiles, under short names: HYPOTHESIS_PROFILE=thorough ./scripts/test for a nightly run.
+profiles.register()
+settings.register_profile("ci", settings.get_profile(profiles.CI))
+settings.register_profile("thorough", settings.get_profile(profiles.THOROUGH))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ORGANISER = Actor(user="zhang.min", department="XA-QPC")
