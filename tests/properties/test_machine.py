@@ -158,6 +158,7 @@ def test_running_the_machine_as_a_test_raises_what_it_found() -> None:
     notes = "\n".join(getattr(raised.value, "__notes__", []))
     assert "OrderRectification by" in notes
     assert "Inspection.RectificationOrdered" in notes
+    assert "find_failure(LaxMachine) reduces" in notes  # and how to get the short program
 
 
 def test_the_machine_checks_snapshots_it_actually_takes() -> None:

@@ -299,7 +299,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def story(self) -> str:
         lines = [f"  {n}. {line}" for n, line in enumerate(self.journal, 1)]
-        return "commands executed:\n" + "\n".join(lines)
+        hint = f"find_failure({type(self).__name__}) reduces such a program to the commands the failure needs"
+        return "commands executed:\n" + "\n".join(lines) + f"\n({hint})"
 
     # Promises of the store ---------------------------------------------------------------------
 
