@@ -69,6 +69,62 @@ def test_postgres_ledgers_are_empty_and_apart(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=4)
 
 
+SERVICE_MACHINE = """
+from quality_ledger import Ledger
+from quality_ledger import commands as c
+from quality_ledger.domain.inspection import Inspection, Rectification
+from quality_ledger.handlers import Context, Work, handle
+from quality_ledger.testing import LedgerMachine, find_failure, profiles
+from quality_ledger.testing.invariants import InvariantBroken
+
+
+def order_without_guards(command: c.Command, ctx: Context) -> Work:
+    if not isinstance(command, c.OrderRectification):
+        return handle(command, ctx)
+    inspection = ctx.load(Inspection, command.inspection_id)
+    ctx.authorize(command, inspection.state.inspecting_department)
+    rectification = Rectification(
+        ordered_on=command.ordered_on, due_on=command.due_on, requirements=command.requirements
+    )
+    inspection.trigger_event(Inspection.RectificationOrdered, rectification=rectification)
+    return Work(inspection)
+
+
+class LaxLedger(Ledger):
+    handle = staticmethod(order_without_guards)
+
+
+class LaxMachine(LedgerMachine):
+    def make_ledger(self) -> Ledger:
+        return LaxLedger.open("memory://")
+
+
+class ServiceMachine(LedgerMachine):
+    pass
+
+
+TestServiceMachine = ServiceMachine.TestCase
+TestServiceMachine.settings = profiles.for_machines()
+
+
+def test_the_planted_bug_is_found():
+    failure = find_failure(LaxMachine, max_examples=100, stateful_step_count=50)
+    assert isinstance(failure.error, InvariantBroken)
+    names = [e.step.command.name for e in failure.program]
+    assert names[:3] == ["PlanCampaign", "EnlistDepartment", "PlanInspection"]
+    assert names[-1] == "OrderRectification" and len(names) <= 7
+"""
+
+
+def test_a_service_suite_with_nothing_but_the_kit_finds_a_planted_bug(pytester: pytest.Pytester) -> None:
+    # given a service's test module, alone in its project (no conftest), that subclasses the machine
+    pytester.makepyfile(test_service_machine=SERVICE_MACHINE)
+    # when pytest runs it with the kit's CI profile (registered by the plugin)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hypothesis-profile=quality-ledger-ci")
+    # then the machine passes on the library's own rules, and finds the bug planted in the subclass
+    result.assert_outcomes(passed=2)
+
+
 def test_the_plugin_imports_without_hypothesis_and_without_psycopg() -> None:
     # given a Python where hypothesis and psycopg cannot be imported
     script = (
