@@ -534,31 +534,27 @@ def _activity_moves(campaign: CampaignView, activity: ActivityView) -> list[Tagg
     def cancel(draw: st.DrawFn) -> c.Command:
         return c.CancelActivity(activity_id=aid, reason=draw(_words()))
 
-    commands: list[Maker] = []
+    makers: list[tuple[type[c.Command], Maker]] = []
     if status in (ActivityState.PLANNED, ActivityState.SCHEDULED):
-        commands += [start, schedule, postpone]
+        makers += [(c.StartActivity, start), (c.ScheduleActivity, schedule), (c.PostponeActivity, postpone)]
     if status is ActivityState.POSTPONED:
-        commands.append(schedule)
+        makers.append((c.ScheduleActivity, schedule))
     if status is ActivityState.STARTED:
-        commands += [report, complete] if activity.progress else [complete]
+        if activity.progress:
+            makers.append((c.ReportProgress, report))
+        makers.append((c.CompleteActivity, complete))
     if status in (ActivityState.PLANNED, ActivityState.SCHEDULED, ActivityState.POSTPONED, ActivityState.STARTED):
-        commands.append(cancel)
-    kinds: dict[Maker, type[c.Command]] = {
-        schedule: c.ScheduleActivity,
-        start: c.StartActivity,
-        report: c.ReportProgress,
-        complete: c.CompleteActivity,
-        postpone: c.PostponeActivity,
-        cancel: c.CancelActivity,
-    }
-    return [(kinds[command], _issued_by(lead, command)) for command in commands]
+        makers.append((c.CancelActivity, cancel))
+    return _issued_by(lead, makers)
 
 
-def _issued_by(who: Strategy[Actor], command: Maker) -> Move:
-    def move(draw: st.DrawFn) -> Step:
-        return Step(command(draw), draw(who))
+def _issued_by(who: Strategy[Actor], makers: Sequence[tuple[type[c.Command], Maker]]) -> list[Tagged]:
+    """Each maker's kind, and a move that draws its command and an actor from ``who``."""
 
-    return move
+    def move(command: Maker) -> Move:
+        return lambda draw: Step(command(draw), draw(who))
+
+    return [(kind, move(command)) for kind, command in makers]
 
 
 def _inspection_moves(inspection: InspectionView) -> list[Tagged]:
@@ -654,40 +650,32 @@ def _inspection_moves(inspection: InspectionView) -> list[Tagged]:
         )
 
     S = InspectionState  # noqa: N806 - as the domain module abbreviates it
-    commands: list[Maker] = []
+    makers: list[tuple[type[c.Command], Maker]] = []
     if status is S.SAMPLING:
-        commands.append(record_result if any(s.result is None for s in samples) else issue_verdict)
+        if any(s.result is None for s in samples):
+            makers.append((c.RecordSampleResult, record_result))
+        else:
+            makers.append((c.IssueVerdict, issue_verdict))
     if status in (S.PLANNED, S.SAMPLING):
-        commands.append(take_sample)
+        makers.append((c.TakeSample, take_sample))
     if status is S.VERDICT_ISSUED:
         if any(s.awaiting_retest for s in samples):
-            commands.append(retest)
+            makers.append((c.RecordRetestResult, retest))
         if nonconforming:
-            commands.append(order)
+            makers.append((c.OrderRectification, order))
     if status is S.RECTIFICATION_ORDERED:
-        commands.append(verify)
+        makers.append((c.VerifyRectification, verify))
     if status in (S.VERDICT_ISSUED, S.RECTIFICATION_ORDERED, S.RECTIFICATION_FAILED) and nonconforming:
-        commands += [penalise, transfer]
+        makers += [(c.ImposePenalty, penalise), (c.TransferCase, transfer)]
     if (status is S.VERDICT_ISSUED and conforming) or status in (S.RECTIFIED, S.PENALISED, S.TRANSFERRED):
-        commands.append(close)
-    kinds: dict[Maker, type[c.Command]] = {
-        take_sample: c.TakeSample,
-        record_result: c.RecordSampleResult,
-        issue_verdict: c.IssueVerdict,
-        retest: c.RecordRetestResult,
-        order: c.OrderRectification,
-        verify: c.VerifyRectification,
-        penalise: c.ImposePenalty,
-        transfer: c.TransferCase,
-        close: c.CloseInspection,
-    }
+        makers.append((c.CloseInspection, close))
     inspector = _actor_of([inspection.inspecting_department])
-    moves = [(kinds[command], _issued_by(inspector, command)) for command in commands]
+    moves = _issued_by(inspector, makers)
     if status is S.VERDICT_ISSUED and any(
         s.result is not None and not s.result.passed and s.objected_on is None for s in samples
     ):
         # The subject lodges an objection itself as often as the inspectors record one: any department may.
-        moves.append((c.ObjectToResult, _issued_by(st.one_of(inspector, actors()), object_to)))
+        moves += _issued_by(st.one_of(inspector, actors()), [(c.ObjectToResult, object_to)])
     return moves
 
 
@@ -721,19 +709,14 @@ def _commendation_moves(state: LedgerState, commendation: CommendationView) -> l
             published_on=_on_or_after(draw, commendation.conferred_on or campaign.starts_on),
         )
 
-    commands: list[Maker] = []
+    makers: list[tuple[type[c.Command], Maker]] = []
     if commendation.status is CommendationState.NOMINATED:
-        commands.append(review)
+        makers.append((c.ReviewNomination, review))
     if commendation.status is CommendationState.APPROVED and ceremonies:
-        commands.append(confer)
+        makers.append((c.ConferCommendation, confer))
     if commendation.status is CommendationState.CONFERRED:
-        commands.append(publicise)
-    kinds: dict[Maker, type[c.Command]] = {
-        review: c.ReviewNomination,
-        confer: c.ConferCommendation,
-        publicise: c.PubliciseCommendation,
-    }
-    return [(kinds[command], _issued_by(boss, command)) for command in commands]
+        makers.append((c.PubliciseCommendation, publicise))
+    return _issued_by(boss, makers)
 
 
 def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strategy[Step]:
