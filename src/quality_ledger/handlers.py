@@ -318,7 +318,7 @@ def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
     return Work(commendation, (campaign,))
 
 
-def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> tuple[Commendation, Campaign]:
+def awarded(ctx: Context, commendation_id: UUID) -> tuple[Commendation, Campaign]:
     commendation = ctx.load(Commendation, commendation_id)
     campaign = ctx.load(Campaign, commendation.state.campaign_id)
     return commendation, campaign
@@ -326,7 +326,7 @@ def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> tuple[Commen
 
 @handle.register
 def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
-    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    commendation, campaign = awarded(ctx, cmd.commendation_id)
     ctx.authorize(cmd, campaign.state.organiser)
     commendation.review(cmd.approved, cmd.reason, cmd.reviewed_on)
     return Work(commendation)
@@ -334,7 +334,7 @@ def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
 
 @handle.register
 def _(cmd: c.ConferCommendation, ctx: Context) -> Work:
-    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    commendation, campaign = awarded(ctx, cmd.commendation_id)
     ceremony = ctx.load(Activity, cmd.ceremony_id)
     ctx.authorize(cmd, campaign.state.organiser, ceremony.state.lead_department)
     commendation.confer(ceremony.id, ceremony.state.campaign_id, ceremony.state.activity_kind, cmd.conferred_on)
@@ -343,7 +343,7 @@ def _(cmd: c.ConferCommendation, ctx: Context) -> Work:
 
 @handle.register
 def _(cmd: c.PubliciseCommendation, ctx: Context) -> Work:
-    commendation, campaign = awarded(cmd, ctx, cmd.commendation_id)
+    commendation, campaign = awarded(ctx, cmd.commendation_id)
     ctx.authorize(cmd, campaign.state.organiser, commendation.state.nominated_by)
     commendation.publicise(MediaItem(outlet=cmd.outlet, title=cmd.title, published_on=cmd.published_on))
     return Work(commendation)

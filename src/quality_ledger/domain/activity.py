@@ -61,7 +61,7 @@ class Activity(LedgerAggregate[ActivityView]):
             aggregate.state = ActivityView(
                 id=self.originator_id,
                 progress=tuple(Progress(metric=m, target=t) for m, t in self.targets.items()),
-                **self.model_dump(exclude={"targets", *DomainEvent.model_fields, "originator_topic"}),
+                **self.payload("targets"),
             )
 
     class Scheduled(Event):

@@ -43,9 +43,18 @@ class DomainEvent(Frozen, CanMutateAggregate[UUID]):
     def apply(self, aggregate: Any) -> None:
         """Default: the event changes nothing but the version."""
 
+    def payload(self, *exclude: str, mode: str = "python") -> dict[str, Any]:
+        """What the event says, without the envelope every event carries
+        (originator id and version, timestamp, meta, creation topic)."""
+        return self.model_dump(mode=mode, exclude={*ENVELOPE, *exclude})
+
 
 class CreationEvent(DomainEvent, CanInitAggregate[UUID]):
     originator_topic: str
+
+
+ENVELOPE = frozenset(CreationEvent.model_fields)
+"""The fields of an event that are bookkeeping, not business payload."""
 
 
 class Snapshot(Frozen, CanSnapshotAggregate[UUID]):

@@ -66,10 +66,7 @@ class Campaign(LedgerAggregate[CampaignView]):
         focus_areas: tuple[FocusArea, ...]
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = CampaignView(
-                id=self.originator_id,
-                **self.model_dump(include=set(CampaignView.model_fields) - {"id", "version"}),
-            )
+            aggregate.state = CampaignView(id=self.originator_id, **self.payload())
 
     class DepartmentEnlisted(Event):
         department: Department
@@ -222,8 +219,11 @@ class Campaign(LedgerAggregate[CampaignView]):
             "conclude-after-launch",
             "a campaign concludes on or after its launch",
         )
-        if unfinished and not (override_reason and override_reason.strip()):
-            raise_unfinished(unfinished)
+        self.check(
+            not unfinished or bool(override_reason and override_reason.strip()),
+            "conclude-when-activities-done",
+            f"{unfinished} activities are neither completed nor cancelled; give an override reason to conclude anyway",
+        )
         self.trigger_event(
             self.Concluded,
             concluded_on=concluded_on,
@@ -242,11 +242,3 @@ class Campaign(LedgerAggregate[CampaignView]):
             rule,
             f"{department} is not enlisted in campaign {self.state.title!r}",
         )
-
-
-def raise_unfinished(unfinished: int) -> None:
-    Campaign.check(
-        False,
-        "conclude-when-activities-done",
-        f"{unfinished} activities are neither completed nor cancelled; give an override reason to conclude anyway",
-    )

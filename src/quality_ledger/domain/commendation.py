@@ -46,10 +46,7 @@ class Commendation(LedgerAggregate[CommendationView]):
         nominated_by: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = CommendationView(
-                id=self.originator_id,
-                **self.model_dump(exclude={*DomainEvent.model_fields, "originator_topic"}),
-            )
+            aggregate.state = CommendationView(id=self.originator_id, **self.payload())
 
     class Approved(Event):
         reviewed_on: date

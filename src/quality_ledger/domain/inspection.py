@@ -124,7 +124,7 @@ class Inspection(LedgerAggregate[InspectionView]):
             aggregate.state = InspectionView(
                 id=self.originator_id,
                 subject=self.subject,
-                **self.model_dump(exclude={*DomainEvent.model_fields, "originator_topic", "subject"}),
+                **self.payload("subject"),
             )
 
     class SampleTaken(Event):

@@ -1582,14 +1582,13 @@ class _Recorder:
         return iid
 
     def bulletin(self, campaign_id: UUID, inspection_ids: Mapping[str, UUID], b: BulletinSpec) -> None:
-        publisher = self.organiser if b.published_by == self.scenario.campaign.organiser else clerk(b.published_by)
         command = c.PublishBulletin(
             campaign_id=campaign_id,
             title=b.title,
             published_on=b.published_on,
             inspection_ids=tuple(inspection_ids[ref] for ref in b.inspections),
         )
-        self.run(f"bulletin/{b.key}/publish", publisher, command)
+        self.run(f"bulletin/{b.key}/publish", clerk(b.published_by), command)
 
     def nomination(self, campaign_id: UUID, activity_ids: Mapping[str, UUID], n: NominationSpec) -> None:
         step = f"commendation/{n.key}"
@@ -1655,7 +1654,8 @@ def conclude(ledger: Ledger, campaign_id: UUID, scenario: Scenario = XIAN_2017) 
         summary=spec.summary,
         override_reason=spec.override_reason,
     )
-    return _Recorder(ledger, scenario).run("campaign/conclude", clerk(scenario.campaign.organiser), command)
+    recorder = _Recorder(ledger, scenario)
+    return recorder.run("campaign/conclude", recorder.organiser, command)
 
 
 # What the ledger should say, worked out from the data alone -----------------------------
