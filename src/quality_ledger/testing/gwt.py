@@ -38,7 +38,7 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
 from quality_ledger import commands as c
-from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.base import ENVELOPE, AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.values import Actor
 from quality_ledger.errors import InvariantViolated, LedgerError
 from quality_ledger.ledger import Ledger, event_name
@@ -49,9 +49,6 @@ __all__ = ["AggregateWhen", "EventSpec", "GivenFailed", "LedgerWhen", "ThenFaile
 
 GIVEN_AT = datetime(2017, 9, 1, tzinfo=UTC)
 """Recorded-at of the events ``given`` builds from specs: any fixed instant will do."""
-
-_ENVELOPE = frozenset({*DomainEvent.model_fields, "originator_topic"})
-"""Fields every event has besides its payload."""
 
 
 class ThenFailed(AssertionError):
@@ -132,7 +129,8 @@ def _spec(expected: Expected) -> EventSpec | str:
 
 
 def _payload(e: DomainEvent) -> dict[str, Any]:
-    return {name: getattr(e, name) for name in type(e).model_fields if name not in _ENVELOPE}
+    """The payload as the event holds it (nested models kept, unlike ``DomainEvent.payload``)."""
+    return {name: getattr(e, name) for name in type(e).model_fields if name not in ENVELOPE}
 
 
 def _describe(name: str, payload: dict[str, Any]) -> str:
