@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
@@ -27,6 +27,8 @@ GENESIS = bytes(32)
 
 
 class Link(NamedTuple):
+    """One row of the chain table, in its column order."""
+
     position: int
     notification_id: int
     digest: bytes
@@ -102,7 +104,3 @@ class ChainedRecorder(Protocol):
     def select_raw(self, start: int, limit: int) -> Sequence[Notification]:
         """Notifications as stored, ids not converted: the verifier's fast read."""
         ...
-
-
-def rows(links: Iterable[Link]) -> list[tuple[int, int, bytes, bytes]]:
-    return [(x.position, x.notification_id, x.digest, x.link) for x in links]

@@ -27,8 +27,6 @@ LINK_FIELDS = ("position", "notification_id", "digest", "link")
 class _Writer:
     def __init__(self, stream: TextIO, fmt: Format, fields: tuple[str, ...]) -> None:
         self.stream = stream
-        self.fmt = fmt
-        self.fields = fields
         self.csv = csv.DictWriter(stream, fieldnames=fields) if fmt == "csv" else None
         if self.csv is not None:
             self.csv.writeheader()

@@ -12,7 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from quality_ledger.audit.chain import Link, extend, rows
+from quality_ledger.audit.chain import Link, extend
 from quality_ledger.audit.recorders import CHAIN_TABLE
 
 DDL_LOCK = 0x51_4C_44_44_4C  # "QLDDL": the advisory lock key for creating the store's tables
@@ -32,6 +32,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "notification_id bigint NOT NULL UNIQUE, digest bytea NOT NULL, link bytea NOT NULL)"
             ).format(self.chain_table)
         )
+        self.select_last_link = SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table)
+        self.insert_links = SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self.chain_table)
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         """eventsourcing's DDL (CREATE OR REPLACE FUNCTION, CREATE INDEX ...)
@@ -47,10 +49,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # Still inside the insert's transaction, under its exclusive table lock.
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if notification_ids:
-            curs.execute(SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
+            curs.execute(self.select_last_link)
             last = curs.fetchone()
             links = extend(_link(last) if last else None, notification_ids, stored_events)
-            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self.chain_table), rows(links))
+            curs.executemany(self.insert_links, links)  # a Link is its row
         return notification_ids
 
     def select_links(self, start: int, limit: int) -> Sequence[Link]:
@@ -67,6 +69,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def last_link(self) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
+            curs.execute(self.select_last_link)
             row = curs.fetchone()
             return _link(row) if row else None

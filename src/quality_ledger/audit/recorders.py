@@ -14,9 +14,9 @@ from typing import Any
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from quality_ledger.audit.chain import Link, extend, rows
+from quality_ledger.audit.chain import Link, extend
 
 CHAIN_TABLE = "ql_chain"
 CREATE_CHAIN = (
@@ -44,8 +44,9 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
         return notification_ids
 
     def select_links(self, start: int, limit: int) -> Sequence[Link]:
+        first = max(start, 1) - 1  # positions are dense from 1
         with self._database_lock:
-            return self._links[max(start, 1) - 1 : max(start, 1) - 1 + limit]
+            return self._links[first : first + limit]
 
     def last_link(self) -> Link | None:
         return self._links[-1] if self._links else None
@@ -55,9 +56,6 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
-        super().__init__(datastore, events_table_name)
-
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -72,7 +70,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(SELECT_LAST)
             last = c.fetchone()
             links = extend(_link(last) if last else None, notification_ids, stored_events)
-            c.executemany(INSERT_LINKS, rows(links))
+            c.executemany(INSERT_LINKS, links)  # a Link is its row
         return notification_ids
 
     def select_links(self, start: int, limit: int) -> Sequence[Link]:

@@ -12,8 +12,7 @@ verifying against it also catches a tail cut off or a rewritten history.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -246,10 +245,3 @@ def verify(
         elif not against.size and against.head != GENESIS.hex():
             first = Break(position=0, kind="checkpoint-forged", detail="an empty checkpoint with a head")
     return VerifyReport(ok=first is None, checked=checked, head=head.hex(), first_break=first, checkpoint=against)
-
-
-def digest_of(rows: Sequence[bytes]) -> str:
-    h = hashlib.sha256()
-    for row in rows:
-        h.update(len(row).to_bytes(8, "big") + row)
-    return h.hexdigest()
