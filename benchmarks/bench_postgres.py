@@ -25,15 +25,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
-from bench_execute import LANES, LEAD, setup
+from _common import LANES, commands_bare, commands_ledger, decode_all
 
 from quality_ledger import Ledger
-from quality_ledger import commands as c
-from quality_ledger.domain.activity import Activity
 from quality_ledger.ledger import _Store
 from quality_ledger.persistence import env_for
 from quality_ledger.testing.synthetic import fill
@@ -60,45 +57,11 @@ def fresh_schema(url: str) -> Iterator[str]:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def commands_ledger(url: str, commands: int) -> float:
-    with Ledger.open(url) as ledger:
-        ids = setup(ledger)
-        started = time.perf_counter()
-        for n in range(commands):
-            ledger.execute(
-                c.ReportProgress(
-                    activity_id=ids[n % LANES], metric="enterprises", amount=1, reported_on=date(2017, 9, 3)
-                ),
-                LEAD,
-            )
-        return commands / (time.perf_counter() - started)
-
-
-def commands_bare(url: str, commands: int) -> float:
-    with Ledger.open(url) as ledger:
-        ids = setup(ledger)
-    store = _Store(env=env_for(url))  # eventsourcing's own PostgreSQL recorder: no chain
-    try:
-        started = time.perf_counter()
-        for n in range(commands):
-            activity: Activity = store.repository.get(ids[n % LANES])
-            activity.report_progress("enterprises", 1, date(2017, 9, 3))
-            store.save(activity)
-        return commands / (time.perf_counter() - started)
-    finally:
-        store.close()
-
-
 def catch_up_bare(events_url: str) -> float:
     store = _Store(env=env_for(events_url))
     try:
         started = time.perf_counter()
-        count, start = 0, 1
-        while notifications := store.recorder.select_notifications(start=start, limit=500):
-            for notification in notifications:
-                store.mapper.to_domain_event(notification)
-            count += len(notifications)
-            start = notifications[-1].id + 1
+        count = decode_all(store)
         return count / (time.perf_counter() - started)
     finally:
         store.close()

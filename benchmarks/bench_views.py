@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import decode_all
+
 from quality_ledger.ledger import Ledger, _Store
 from quality_ledger.persistence import store_env
 from quality_ledger.testing.synthetic import fill
@@ -47,12 +49,7 @@ def measure(kind: str, events_url: str, views_url: str) -> dict[str, float]:
     started = time.perf_counter()
     if kind == "bare":
         store = _Store(env=store_env(events_url))
-        count, start = 0, 1
-        while notifications := store.recorder.select_notifications(start=start, limit=500):
-            for notification in notifications:
-                store.mapper.to_domain_event(notification)
-            count += len(notifications)
-            start = notifications[-1].id + 1
+        count = decode_all(store)
         store.close()
     else:
         with Ledger.open(events_url, views_url=views_url, read_your_writes=False) as ledger:

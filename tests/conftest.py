@@ -148,13 +148,6 @@ def ledger(ledger_url: str) -> Iterator[Ledger]:
         yield opened
 
 
-@pytest.fixture
-def any_ledger(durable_url: str) -> Iterator[Ledger]:
-    """An empty ledger on a SQLite file, then on PostgreSQL."""
-    with Ledger.open(durable_url) as opened:
-        yield opened
-
-
 def plan_campaign(ledger: Ledger, *, launch: bool = True, title: str = "Xi'an 2017 Quality Month") -> UUID:
     """A campaign organised by XA-QPC with XA-QTS and XA-FDA enlisted."""
     campaign_id = ledger.execute(

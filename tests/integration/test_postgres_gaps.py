@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from psycopg.sql import SQL, Literal
 from quality_ledger import Ledger
 from quality_ledger import commands as c
 from tests.conftest import ORGANISER, plan_campaign, postgres_connect, with_query
-from tests.integration.workers import CONTEXT, Workers, follow
+from tests.integration.workers import CONTEXT, Workers, follow, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -72,14 +71,6 @@ def execute_one(url: str, title: str, ready: Any, go: Any) -> str:
     return "recorded"
 
 
-def wait_until(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting {DEADLINE} s for {what}")
-        time.sleep(0.02)
-
-
 def scalar(connection: psycopg.Connection[Any], query: Any, *params: Any) -> Any:
     row = connection.execute(query, params).fetchone()
     assert row is not None
@@ -119,11 +110,11 @@ def test_no_projection_passes_an_uncommitted_append_and_each_settles_it_once(
         ready, go_held, go_later = CONTEXT.Value("i", 0), CONTEXT.Event(), CONTEXT.Event()
         held = Workers(execute_one, [(url, held_title, ready, go_held)])
         later = Workers(execute_one, [(url, f"later campaign {n}", ready, go_later) for n in range(LATER_WRITERS)])
-        wait_until(lambda: ready.value == 1 + LATER_WRITERS, "the writers to open the ledger")
+        wait_until(lambda: ready.value == 1 + LATER_WRITERS, "the writers to open the ledger", DEADLINE)
 
         # when: a writer's append takes the next position and is held there, uncommitted
         go_held.set()
-        wait_until(lambda: scalar(control, waiting_on_hold, key) == 1, "the append to be held")
+        wait_until(lambda: scalar(control, waiting_on_hold, key) == 1, "the append to be held", DEADLINE)
         position = scalar(control, f"SELECT last_value FROM {EVENTS_TABLE}_notification_id_seq")
         assert position == before + 1
         # and: later writers run as far as the store lets them: they commit, or queue behind it
@@ -131,6 +122,7 @@ def test_no_projection_passes_an_uncommitted_append_and_each_settles_it_once(
         wait_until(
             lambda: scalar(control, waiting_on_log) + LATER_WRITERS - len(later.running()) >= LATER_WRITERS,
             "the later writers to commit or to queue",
+            DEADLINE,
         )
 
         # then: catching up again and again, no projection passes the held position

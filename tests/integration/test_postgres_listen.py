@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from quality_ledger import Ledger
 from quality_ledger import commands as c
 from tests.conftest import ORGANISER, postgres_connect
-from tests.integration.workers import Workers
+from tests.integration.workers import Workers, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -45,14 +44,6 @@ def plan(url: str, prefix: str, count: int) -> int:
         return ledger.position()
 
 
-def wait_until(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting {DEADLINE} s for {what}")
-        time.sleep(0.02)
-
-
 def listeners(url: str) -> list[int]:
     """Backends of this process's follower that LISTEN."""
     with postgres_connect(url) as connection:
@@ -67,14 +58,14 @@ def test_a_follower_on_postgresql_is_woken_by_each_commit_of_another_process(pos
     # given: a follower that polls once an hour, listening
     with Ledger.open(postgres_url, read_your_writes=False) as ledger:
         ledger.views.start(interval=AN_HOUR)
-        wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN")
+        wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN", DEADLINE)
 
         for round_ in range(3):
             # when: another process commits commands one by one
             (head,) = Workers(plan, [(postgres_url, f"round {round_}", 10)]).wait(DEADLINE)
 
             # then: the follower catches up with them, woken by their NOTIFY
-            wait_until(lambda head=head: ledger.views.position() == head, f"the views to reach {head}")
+            wait_until(lambda head=head: ledger.views.position() == head, f"the views to reach {head}", DEADLINE)
         ledger.views.stop()
     assert listeners(postgres_url) == []  # stopping closed the listening connection
 
@@ -84,18 +75,18 @@ def test_a_follower_listens_again_after_its_connection_is_cut(postgres_url: str)
     # given: a listening follower that polls once an hour
     with Ledger.open(postgres_url, read_your_writes=False) as ledger:
         ledger.views.start(interval=AN_HOUR)
-        wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN")
+        wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN", DEADLINE)
         (cut,) = listeners(postgres_url)
 
         # when: its listening connection is terminated by the server
         with postgres_connect(postgres_url) as connection:
             connection.execute("SELECT pg_terminate_backend(%s)", (cut,))
         # and: another process commits
-        wait_until(lambda: listeners(postgres_url) not in ([], [cut]), "the follower to LISTEN again")
+        wait_until(lambda: listeners(postgres_url) not in ([], [cut]), "the follower to LISTEN again", DEADLINE)
         (head,) = Workers(plan, [(postgres_url, "after the cut", 5)]).wait(DEADLINE)
 
         # then: it listens on a new connection and catches up
-        wait_until(lambda: ledger.views.position() == head, f"the views to reach {head}")
+        wait_until(lambda: ledger.views.position() == head, f"the views to reach {head}", DEADLINE)
         ledger.views.stop()
 
 
@@ -104,7 +95,7 @@ def test_stopping_a_listening_follower_does_not_wait_for_its_interval(postgres_u
     # given: a listening follower that polls once an hour
     ledger = Ledger.open(postgres_url, read_your_writes=False)
     ledger.views.start(interval=AN_HOUR)
-    wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN")
+    wait_until(lambda: len(listeners(postgres_url)) == 1, "the follower to LISTEN", DEADLINE)
 
     # when: it is stopped
     stopping = threading.Thread(target=ledger.views.stop)
@@ -126,7 +117,7 @@ def test_a_follower_on_sqlite_polls_and_follows_another_process(tmp_path: Any) -
         (head,) = Workers(plan, [(url, "polled", 10)]).wait(DEADLINE)
 
         # then: the follower catches up by polling
-        wait_until(lambda: ledger.views.position() == head, f"the views to reach {head}")
+        wait_until(lambda: ledger.views.position() == head, f"the views to reach {head}", DEADLINE)
         ledger.views.stop()
 
 

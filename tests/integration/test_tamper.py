@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,7 +16,7 @@ from quality_ledger import Ledger
 from quality_ledger.audit.chain import extend
 from quality_ledger.audit.verify import Checkpoint, generate_key
 from quality_ledger.testing.synthetic import fill
-from tests.conftest import with_query
+from tests.conftest import postgres_connect, with_query
 
 SIZE = 10_000
 POSITIONS = (1, 2, 777, 5_000, 9_998, 9_999)
@@ -79,8 +78,7 @@ def pristine_postgres(postgres_server: str) -> Iterator[str]:
     url = with_query(postgres_server, schema=schema)
     with Ledger.open(url, read_your_writes=False) as ledger:
         fill(ledger, SIZE)
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        connection.execute(SQL("SET search_path TO {0}").format(Identifier(schema)))
+    with postgres_connect(url) as connection:
         connection.execute(f"CREATE TABLE pristine_events AS SELECT * FROM {PG_EVENTS}")
         connection.execute("CREATE TABLE pristine_chain AS SELECT * FROM ql_chain")
     yield url
@@ -103,12 +101,8 @@ def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger
 
             yield ledger, Tamper(run, "stored_events", "rowid", "?"), ledger.position()
         return
-    import psycopg
-
     url = request.getfixturevalue("pristine_postgres")
-    schema = dict(parse_qsl(urlsplit(url).query))["schema"]
-    with psycopg.connect(url.split("?")[0], autocommit=True) as connection:
-        connection.execute(f"SET search_path TO {schema}")
+    with postgres_connect(url) as connection:
         connection.execute(f"TRUNCATE {PG_EVENTS}, ql_chain")
         connection.execute(f"INSERT INTO {PG_EVENTS} SELECT * FROM pristine_events")
         connection.execute("INSERT INTO ql_chain SELECT * FROM pristine_chain")

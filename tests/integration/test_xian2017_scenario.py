@@ -36,12 +36,9 @@ from quality_ledger.scenarios.xian2017 import (
     expected,
     load,
 )
+from tests.conftest import event_count
 
 V = TypeVar("V", bound=AggregateState)
-
-
-def event_count(ledger: Ledger) -> int:
-    return sum(1 for _ in ledger.events())
 
 
 def open_ledger(backend: str, directory: Path) -> Ledger:

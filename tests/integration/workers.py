@@ -78,6 +78,15 @@ class Workers:
             process.join(5)
 
 
+def wait_until(condition: Callable[[], Any], what: str, timeout: float) -> None:
+    """Polls ``condition`` until it holds; fails the test naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting {timeout} s for {what}")
+        time.sleep(0.02)
+
+
 # Workers shared by several test modules ------------------------------------------
 
 
