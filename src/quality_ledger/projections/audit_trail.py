@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.base import DomainEvent
+from quality_ledger.domain.campaign import Campaign
+from quality_ledger.domain.commendation import Commendation
+from quality_ledger.domain.inspection import Inspection
 from quality_ledger.projections.unit_of_work import Batch
+from quality_ledger.receipts import CommandRecord
 
 SUMMARIES: dict[str, str] = {
     "Campaign.Planned": "planned campaign {title} ({starts_on} to {ends_on})",
@@ -42,13 +47,8 @@ SUMMARIES: dict[str, str] = {
     "CommandRecord.Accepted": "accepted idempotency key {key}",
 }
 
-KINDS = {
-    "Campaign": "campaign",
-    "Activity": "activity",
-    "Inspection": "inspection",
-    "Commendation": "commendation",
-    "CommandRecord": "command-record",
-}
+KINDS = {cls.__name__: cls.kind for cls in (Campaign, Activity, Inspection, Commendation, CommandRecord)}
+"""Aggregate class name (the event name's first part) to the aggregate's own ``kind``."""
 
 
 def summarise(event: DomainEvent) -> str:
@@ -71,6 +71,7 @@ def summarise(event: DomainEvent) -> str:
 
 def record(event: DomainEvent, batch: Batch, position: int) -> None:
     name = type(event).__qualname__
+    aggregate = name.split(".")[0]
     meta = event.meta
     batch.audit(
         position=position,
@@ -82,7 +83,7 @@ def record(event: DomainEvent, batch: Batch, position: int) -> None:
         command_id=meta.command_id if meta else None,
         correlation_id=meta.correlation_id if meta else None,
         aggregate_id=event.originator_id,
-        aggregate_kind=KINDS.get(name.split(".")[0], name.split(".")[0].lower()),
+        aggregate_kind=KINDS.get(aggregate, aggregate.lower()),
         version=event.originator_version,
         event=name,
         summary=summarise(event),

@@ -14,7 +14,7 @@ from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
-from quality_ledger.domain.inspection import Inspection
+from quality_ledger.domain.inspection import Inspection, LabResult
 from quality_ledger.domain.values import ActivityState, CampaignState, CommendationState, InspectionState
 from quality_ledger.projections import schema as t
 from quality_ledger.projections.unit_of_work import Batch
@@ -208,10 +208,14 @@ def _(e: Inspection.SampleTaken, batch: Batch, position: int) -> None:
     )
 
 
+def _result(result: LabResult) -> dict[str, Any]:
+    """A sample's result columns (a re-test's result replaces the original)."""
+    return {"passed": result.passed, "nonconforming_items": "; ".join(result.nonconforming_items) or None}
+
+
 @project.register
 def _(e: Inspection.SampleResultRecorded, batch: Batch, position: int) -> None:
-    sample = batch.get(t.samples, e.originator_id, e.sample_id)
-    sample.update(passed=e.result.passed, nonconforming_items="; ".join(e.result.nonconforming_items) or None)
+    batch.get(t.samples, e.originator_id, e.sample_id).update(_result(e.result))
 
 
 @project.register
@@ -228,9 +232,7 @@ def _(e: Inspection.ResultObjected, batch: Batch, position: int) -> None:
 
 @project.register
 def _(e: Inspection.RetestResultRecorded, batch: Batch, position: int) -> None:
-    batch.get(t.samples, e.originator_id, e.sample_id).update(
-        passed=e.result.passed, nonconforming_items="; ".join(e.result.nonconforming_items) or None, retested=True
-    )
+    batch.get(t.samples, e.originator_id, e.sample_id).update(_result(e.result), retested=True)
     _inspection(batch, e, verdict=e.verdict.value)
 
 

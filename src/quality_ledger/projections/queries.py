@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, select
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import NotFound
@@ -38,6 +39,12 @@ def _campaign(connection: Connection, campaign_id: UUID) -> dict[str, object]:
     return dict(row)
 
 
+def _departments(connection: Connection, campaign_id: UUID) -> Sequence[RowMapping]:
+    """The campaign's departments in the order they were enlisted."""
+    d = t.departments
+    return connection.execute(select(d).where(d.c.campaign_id == campaign_id).order_by(d.c.position)).mappings().all()
+
+
 def campaign_status(connection: Connection, campaign_id: UUID) -> CampaignStatus:
     campaign = _campaign(connection, campaign_id)
     a, i, s = t.activities, t.inspections, t.samples
@@ -58,9 +65,7 @@ def campaign_status(connection: Connection, campaign_id: UUID) -> CampaignStatus
     for activity in activities:
         states = focus.setdefault(activity.focus_area, {})
         states[activity.status] = states.get(activity.status, 0) + 1
-    departments = connection.execute(
-        select(t.departments).where(t.departments.c.campaign_id == campaign_id).order_by(t.departments.c.position)
-    ).mappings()
+    departments = _departments(connection, campaign_id)
     targets = connection.execute(
         select(a.c.activity_id, a.c.title, t.targets.c.metric, t.targets.c.target, t.targets.c.achieved)
         .join(t.targets, t.targets.c.activity_id == a.c.activity_id)
@@ -249,11 +254,12 @@ def bulletin(connection: Connection, campaign_id: UUID, bulletin_id: UUID | None
     """Per product category, over inspections with a verdict (or those a published bulletin lists)."""
     _campaign(connection, campaign_id)
     i, s = t.inspections, t.samples
-    chosen = select(i).where(i.c.campaign_id == campaign_id, i.c.verdict.is_not(None))
+    chosen = i.c.verdict.is_not(None)
     if bulletin_id is not None:
         listed = select(t.bulletin_items.c.inspection_id).where(t.bulletin_items.c.bulletin_id == bulletin_id)
-        chosen = select(i).where(i.c.campaign_id == campaign_id, i.c.inspection_id.in_(listed))
-    rows = connection.execute(chosen.order_by(i.c.product_category, i.c.position)).mappings().all()
+        chosen = i.c.inspection_id.in_(listed)
+    query = select(i).where(i.c.campaign_id == campaign_id, chosen).order_by(i.c.product_category, i.c.position)
+    rows = connection.execute(query).mappings().all()
     results = connection.execute(
         select(s.c.inspection_id, s.c.passed).where(
             s.c.inspection_id.in_([r["inspection_id"] for r in rows]), s.c.passed.is_not(None)
@@ -297,9 +303,7 @@ def department_scorecard(connection: Connection, campaign_id: UUID, as_of: date 
     inspections = connection.execute(
         select(i.c.inspecting_department, _overdue(as_of).label("overdue")).where(i.c.campaign_id == campaign_id)
     ).all()
-    departments = connection.execute(
-        select(t.departments).where(t.departments.c.campaign_id == campaign_id).order_by(t.departments.c.position)
-    ).mappings()
+    departments = _departments(connection, campaign_id)
     return [
         ScorecardLine(
             code=d["code"],

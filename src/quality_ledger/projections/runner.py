@@ -188,7 +188,8 @@ class Views:
         """Apply every event not yet in the views (up to ``until``); returns how many."""
         with self._lock:
             applied = 0
-            total = max(0, (until or self.head()) - self.position())
+            # Only a progress report needs the total: every read-your-writes query calls this.
+            total = 0 if progress is None else max(0, (until or self.head()) - self.position())
             while (count := self._apply_batch(until)) > 0:
                 applied += count
                 if progress is not None:
