@@ -376,7 +376,7 @@ class Ledger:
             name=event_name(event),
             recorded_at=event.timestamp,
             meta=event.meta,
-            payload=event.model_dump(mode="json", exclude={*DomainEvent.model_fields, "originator_topic"}),
+            payload=event.payload(mode="json"),
         )
 
     # Audit ----------------------------------------------------------------------
