@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from hypothesis import settings
@@ -24,6 +24,7 @@ from hypothesis import settings
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.testing import profiles
+from quality_ledger.testing.plugin import POSTGRES_URL_VARIABLE, postgres_schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,7 +46,6 @@ def event_count(ledger: Ledger) -> int:
     return sum(1 for _ in ledger.events())
 
 
-POSTGRES_URL_VARIABLE = "QUALITY_LEDGER_TEST_POSTGRES_URL"
 ENGINES = ("memory", "sqlite", "postgres")
 """Where a ledger can keep its events: ``Ledger.open`` takes a URL for each."""
 
@@ -93,16 +93,8 @@ def postgres_connect(url: str) -> psycopg.Connection[Any]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A ledger URL on the test server, in a fresh schema dropped after the test."""
-    import psycopg
-    from psycopg.sql import SQL, Identifier
-
-    schema = f"t_{uuid4().hex[:16]}"
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        connection.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
-    yield with_query(postgres_server, schema=schema)
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        connection.execute("SET lock_timeout = '60s'")
-        connection.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+    with postgres_schema(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(params=ENGINES)

@@ -8,15 +8,16 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
 from quality_ledger import Ledger
 from quality_ledger.audit.chain import extend
 from quality_ledger.audit.verify import Checkpoint, generate_key
+from quality_ledger.testing.plugin import postgres_schema
 from quality_ledger.testing.synthetic import fill
-from tests.conftest import postgres_connect, with_query
+from tests.conftest import postgres_connect
 
 SIZE = 10_000
 POSITIONS = (1, 2, 777, 5_000, 9_998, 9_999)
@@ -69,21 +70,13 @@ def pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pristine_postgres(postgres_server: str) -> Iterator[str]:
     """A schema holding the 10,000-event log, with copies of its tables to restore from."""
-    import psycopg
-    from psycopg.sql import SQL, Identifier
-
-    schema = f"tamper_{uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        connection.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
-    url = with_query(postgres_server, schema=schema)
-    with Ledger.open(url, read_your_writes=False) as ledger:
-        fill(ledger, SIZE)
-    with postgres_connect(url) as connection:
-        connection.execute(f"CREATE TABLE pristine_events AS SELECT * FROM {PG_EVENTS}")
-        connection.execute("CREATE TABLE pristine_chain AS SELECT * FROM ql_chain")
-    yield url
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        connection.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+    with postgres_schema(postgres_server) as url:
+        with Ledger.open(url, read_your_writes=False) as ledger:
+            fill(ledger, SIZE)
+        with postgres_connect(url) as connection:
+            connection.execute(f"CREATE TABLE pristine_events AS SELECT * FROM {PG_EVENTS}")
+            connection.execute("CREATE TABLE pristine_chain AS SELECT * FROM ql_chain")
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -55,6 +56,27 @@ def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield opened
 
 
+@contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """A ledger URL on the server at ``server_url``, in a schema of its own:
+    created empty on entry, dropped (with everything in it) on exit."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(server_url)
+    server = parts._replace(query="").geturl()
+    schema = f"quality_ledger_test_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {0}").format(sql.Identifier(schema)))
+    try:
+        query = urlencode({**dict(parse_qsl(parts.query)), "schema": schema})
+        yield parts._replace(query=query).geturl()
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute("SET lock_timeout = '60s'")  # behind a slow test's last connections
+            connection.execute(sql.SQL("DROP SCHEMA {0} CASCADE").format(sql.Identifier(schema)))
+
+
 @pytest.fixture
 def postgres_ledger() -> Iterator[Ledger]:
     """A ledger on the PostgreSQL server at ``$QUALITY_LEDGER_TEST_POSTGRES_URL``, in
@@ -63,20 +85,7 @@ def postgres_ledger() -> Iterator[Ledger]:
     url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
     if not url:
         pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: give it a PostgreSQL database where tests may create schemas")
-    import psycopg
-    from psycopg import sql
-
     from quality_ledger.ledger import Ledger
 
-    parts = urlsplit(url)
-    server = parts._replace(query="").geturl()
-    schema = f"quality_ledger_test_{uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {0}").format(sql.Identifier(schema)))
-    try:
-        query = urlencode({**dict(parse_qsl(parts.query)), "schema": schema})
-        with Ledger.open(parts._replace(query=query).geturl()) as opened:
-            yield opened
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP SCHEMA {0} CASCADE").format(sql.Identifier(schema)))
+    with postgres_schema(url) as schema_url, Ledger.open(schema_url) as opened:
+        yield opened
