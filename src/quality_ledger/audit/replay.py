@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.values import Frozen
-from quality_ledger.projections import Views, views_engine
-from quality_ledger.projections.runner import dump
+from quality_ledger.projections.queries import naive_utc
+from quality_ledger.projections.runner import replayed
 from quality_ledger.projections.schema import audit_trail
 
 if TYPE_CHECKING:
@@ -41,23 +41,17 @@ def notifications(recorder: ApplicationRecorder, until: int) -> Iterator[Notific
 
 
 def certificate(recorder: ApplicationRecorder, mapper: Mapper[UUID], position: int) -> ReplayCertificate:
-    scratch = Views(views_engine("sqlite://"), recorder, mapper)
-    try:
-        scratch.catch_up(until=position)
-        with scratch.reading(catch_up=False) as connection:
-            tables = dump(connection)
-    finally:
-        scratch.close()
-    canonical = json.dumps(tables, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        replayed(recorder, mapper, position), sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+    )
     return ReplayCertificate(position=position, digest=hashlib.sha256(canonical.encode()).hexdigest())
 
 
 def position_at(ledger: Ledger, instant: datetime) -> int:
     """The end of the longest prefix of the log recorded at or before ``instant``."""
-    naive = instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant
     with ledger.views.reading() as connection:
         later = connection.execute(
-            select(func.min(audit_trail.c.position)).where(audit_trail.c.recorded_at > naive)
+            select(func.min(audit_trail.c.position)).where(audit_trail.c.recorded_at > naive_utc(instant))
         ).scalar_one()
     return (later - 1) if later is not None else ledger.position()
 

@@ -362,14 +362,14 @@ def audit_trail(
     if aggregate_id is not None:
         query = query.where(trail.c.aggregate_id == aggregate_id)
     if since is not None:
-        query = query.where(trail.c.recorded_at >= _utc(since))
+        query = query.where(trail.c.recorded_at >= naive_utc(since))
     if until is not None:
-        query = query.where(trail.c.recorded_at < _utc(until))
+        query = query.where(trail.c.recorded_at < naive_utc(until))
     rows = connection.execute(query.order_by(trail.c.position).limit(limit + 1)).mappings().all()
     entries = tuple(AuditEntry(**{**r, "recorded_at": r["recorded_at"].replace(tzinfo=UTC)}) for r in rows[:limit])
     return AuditPage(entries=entries, next_after=entries[-1].position if len(rows) > limit else None)
 
 
-def _utc(instant: datetime) -> datetime:
+def naive_utc(instant: datetime) -> datetime:
     """The views store recorded-at as naive UTC; naive input is taken as UTC."""
     return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant

@@ -241,13 +241,7 @@ class Views:
         with self.reading() as connection:
             position = _position(connection)
             live = dump(connection)
-        scratch = Views(views_engine("sqlite://"), self.recorder, self.mapper, batch_size=self.batch_size)
-        try:
-            scratch.catch_up(until=position, progress=progress)
-            with scratch.engine.connect() as connection:
-                rebuilt = dump(connection)
-        finally:
-            scratch.engine.dispose()
+        rebuilt = replayed(self.recorder, self.mapper, position, batch_size=self.batch_size, progress=progress)
         return ViewsReport(position=position, differences=tuple(compare(live, rebuilt)))
 
     # Following continuously ---------------------------------------------------
@@ -395,6 +389,25 @@ def _position(connection: Connection, *, lock: bool = False) -> int:
 
 
 Dump = dict[str, list[dict[str, Any]]]
+
+
+def replayed(
+    recorder: ApplicationRecorder,
+    mapper: Mapper[UUID],
+    until: int,
+    *,
+    batch_size: int = 1000,
+    progress: Progress | None = None,
+) -> Dump:
+    """Every view as a replay of the log from zero up to ``until`` builds it,
+    in a scratch in-memory database: what the live views must equal."""
+    scratch = Views(views_engine("sqlite://"), recorder, mapper, batch_size=batch_size)
+    try:
+        scratch.catch_up(until=until, progress=progress)
+        with scratch.reading(catch_up=False) as connection:
+            return dump(connection)
+    finally:
+        scratch.close()
 
 
 def dump(connection: Connection) -> Dump:
