@@ -11,20 +11,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from itertools import accumulate
+from typing import Any, ClassVar, Literal, Self
 from uuid import UUID, uuid5
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from quality_ledger.domain.values import (
+    MAX_COMMAND_BYTES,
+    MAX_INSPECTIONS,
+    MAX_TARGETS,
     ActivityKind,
+    Count,
     DepartmentCode,
     FocusArea,
+    FreeText,
+    IdempotencyKey,
     Metric,
+    Money,
+    Name,
+    Names,
+    SampleId,
     SubjectKind,
+    Target,
     Text,
     Validated,
 )
@@ -33,7 +45,12 @@ from quality_ledger.errors import InvalidCommand
 NAMESPACE = UUID("6f1c1f5e-51a4-4c1e-9d0b-2017a0e1d9c8")
 """Root of every natural-key id this library derives."""
 
-IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_JSON_BYTES = 6 * MAX_COMMAND_BYTES
+"""Largest input :func:`parse` reads, as UTF-8: room for a command at its
+bound with every character written as a ``\\u`` escape (as ``json.dumps``
+does: 12 bytes for a 4-byte character) and indented."""
+MAX_JSON_DEPTH = 16
+"""Deepest nesting of arrays and objects :func:`parse` reads (a command needs 2)."""
 
 
 def natural_key(text: str) -> str:
@@ -47,6 +64,14 @@ class Command(Validated):
     business_date: ClassVar[str | None] = None
 
     idempotency_key: IdempotencyKey | None = None
+
+    @model_validator(mode="after")
+    def _within_size(self) -> Self:
+        size = len(self.model_dump_json().encode())
+        if size > MAX_COMMAND_BYTES:
+            msg = f"the command is {size} bytes as JSON, over the limit of {MAX_COMMAND_BYTES}"
+            raise ValueError(msg)
+        return self
 
     @property
     def name(self) -> str:
@@ -68,11 +93,11 @@ class Command(Validated):
 class PlanCampaign(Command):
     command: Literal["PlanCampaign"] = "PlanCampaign"
     business_date = "starts_on"
-    title: Text
-    theme: Text
-    purpose: str = ""
+    title: Name
+    theme: Name
+    purpose: FreeText = ""
     organiser: DepartmentCode
-    partners: tuple[Text, ...] = ()
+    partners: Names = ()
     starts_on: date
     ends_on: date
     focus_areas: tuple[FocusArea, ...] = tuple(FocusArea)
@@ -85,8 +110,8 @@ class EnlistDepartment(Command):
     command: Literal["EnlistDepartment"] = "EnlistDepartment"
     campaign_id: UUID
     code: DepartmentCode
-    name_zh: Text
-    name_en: Text
+    name_zh: Name
+    name_en: Name
 
 
 class LaunchCampaign(Command):
@@ -102,16 +127,16 @@ class ConcludeCampaign(Command):
     campaign_id: UUID
     concluded_on: date
     summary: Text
-    override_reason: str | None = None
+    override_reason: FreeText | None = None
 
 
 class PublishBulletin(Command):
     command: Literal["PublishBulletin"] = "PublishBulletin"
     business_date = "published_on"
     campaign_id: UUID
-    title: Text
+    title: Name
     published_on: date
-    inspection_ids: tuple[UUID, ...] = Field(min_length=1)
+    inspection_ids: tuple[UUID, ...] = Field(min_length=1, max_length=MAX_INSPECTIONS)
 
     def new_id(self) -> UUID:
         return uuid5(self.campaign_id, f"bulletin:{natural_key(self.title)}")
@@ -123,12 +148,12 @@ class PublishBulletin(Command):
 class PlanActivity(Command):
     command: Literal["PlanActivity"] = "PlanActivity"
     campaign_id: UUID
-    title: Text
+    title: Name
     lead_department: DepartmentCode
     focus_area: FocusArea
     activity_kind: ActivityKind = ActivityKind.OTHER
-    partners: tuple[Text, ...] = ()
-    targets: dict[Metric, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    partners: Names = ()
+    targets: dict[Metric, Target] = Field(default_factory=dict, max_length=MAX_TARGETS)
 
     def new_id(self) -> UUID:
         return uuid5(self.campaign_id, f"activity:{natural_key(self.title)}")
@@ -139,7 +164,7 @@ class ScheduleActivity(Command):
     activity_id: UUID
     starts_on: date
     ends_on: date
-    place: Text
+    place: Name
 
 
 class StartActivity(Command):
@@ -154,7 +179,7 @@ class ReportProgress(Command):
     business_date = "reported_on"
     activity_id: UUID
     metric: Metric
-    amount: Annotated[int, Field(ge=0)]
+    amount: Count
     reported_on: date
 
 
@@ -186,12 +211,12 @@ class PlanInspection(Command):
     business_date = "planned_on"
     campaign_id: UUID
     activity_id: UUID | None = None
-    reference: Text
+    reference: Name
     inspecting_department: DepartmentCode
-    inspection_kind: Text
-    subject_name: Text
+    inspection_kind: Name
+    subject_name: Name
     subject_kind: SubjectKind = SubjectKind.ENTERPRISE
-    product_category: Text
+    product_category: Name
     planned_on: date
 
     def new_id(self) -> UUID:
@@ -202,9 +227,9 @@ class TakeSample(Command):
     command: Literal["TakeSample"] = "TakeSample"
     business_date = "taken_on"
     inspection_id: UUID
-    sample_id: Text
-    product: Text
-    batch: Text
+    sample_id: SampleId
+    product: Name
+    batch: Name
     taken_on: date
 
 
@@ -212,9 +237,9 @@ class RecordSampleResult(Command):
     command: Literal["RecordSampleResult"] = "RecordSampleResult"
     business_date = "tested_on"
     inspection_id: UUID
-    sample_id: Text
+    sample_id: SampleId
     passed: bool
-    nonconforming_items: tuple[Text, ...] = ()
+    nonconforming_items: Names = ()
     tested_on: date
 
 
@@ -229,7 +254,7 @@ class ObjectToResult(Command):
     command: Literal["ObjectToResult"] = "ObjectToResult"
     business_date = "lodged_on"
     inspection_id: UUID
-    sample_id: Text
+    sample_id: SampleId
     lodged_on: date
 
 
@@ -237,9 +262,9 @@ class RecordRetestResult(Command):
     command: Literal["RecordRetestResult"] = "RecordRetestResult"
     business_date = "tested_on"
     inspection_id: UUID
-    sample_id: Text
+    sample_id: SampleId
     passed: bool
-    nonconforming_items: tuple[Text, ...] = ()
+    nonconforming_items: Names = ()
     tested_on: date
 
 
@@ -258,14 +283,14 @@ class VerifyRectification(Command):
     inspection_id: UUID
     verified_on: date
     passed: bool
-    notes: str = ""
+    notes: FreeText = ""
 
 
 class ImposePenalty(Command):
     command: Literal["ImposePenalty"] = "ImposePenalty"
     business_date = "decided_on"
     inspection_id: UUID
-    amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+    amount: Money
     reason: Text
     decided_on: date
 
@@ -274,7 +299,7 @@ class TransferCase(Command):
     command: Literal["TransferCase"] = "TransferCase"
     business_date = "transferred_on"
     inspection_id: UUID
-    authority: Text
+    authority: Name
     transferred_on: date
 
 
@@ -291,8 +316,8 @@ class CloseInspection(Command):
 class NominateCraftsman(Command):
     command: Literal["NominateCraftsman"] = "NominateCraftsman"
     campaign_id: UUID
-    person: Text
-    employer: Text
+    person: Name
+    employer: Name
     deeds: Text
     nominating_department: DepartmentCode
 
@@ -306,7 +331,7 @@ class ReviewNomination(Command):
     business_date = "reviewed_on"
     commendation_id: UUID
     approved: bool
-    reason: str | None = None
+    reason: FreeText | None = None
     reviewed_on: date
 
 
@@ -322,8 +347,8 @@ class PubliciseCommendation(Command):
     command: Literal["PubliciseCommendation"] = "PubliciseCommendation"
     business_date = "published_on"
     commendation_id: UUID
-    outlet: Text
-    title: Text
+    outlet: Name
+    title: Name
     published_on: date
 
 
@@ -334,12 +359,46 @@ ALL: tuple[type[Command], ...] = tuple(COMMANDS.values())
 
 
 def parse(text: str | bytes) -> Command:
-    """Build the command a JSON object names in its ``"command"`` field."""
+    """Build the command a JSON object names in its ``"command"`` field.
+
+    The input's size and nesting are bounded before the JSON parser sees it:
+    a parser handed megabytes, or arrays nested thousands deep (which make it
+    recurse until Python gives up), would fail in ways no caller expects.
+    """
+    if isinstance(text, bytes | bytearray):
+        _check_size(len(text) // 4)  # UTF-16 or UTF-32 as json allows: at most 4 bytes a character
+        try:
+            text = bytes(text).decode(json.detect_encoding(text))
+        except UnicodeDecodeError as e:
+            raise _not_json(f"not text in {e.encoding}: {e.reason}") from None
+    _check_size(len(text))  # characters: a lower bound on the bytes, and cheap
+    _check_size(len(text.encode("utf-8", "surrogatepass")))
+    if (depth := _depth(text)) > MAX_JSON_DEPTH:
+        raise _not_json(f"JSON nested {depth} deep, over the limit of {MAX_JSON_DEPTH}")
     try:
         data = json.loads(text)
-    except ValueError as e:
-        raise InvalidCommand(f"not JSON: {e}", [{"loc": (), "msg": str(e), "type": "json_invalid"}]) from None
+    except (ValueError, RecursionError) as e:
+        raise _not_json(f"not JSON: {e}") from None
     return parse_obj(data)
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _depth(text: str) -> int:
+    """How deep arrays and objects nest, strings ignored (an upper bound on what the parser meets)."""
+    brackets = _BRACKETS.findall(_STRINGS.sub("", text))
+    return max(accumulate(1 if b in "[{" else -1 for b in brackets), default=0)
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_JSON_BYTES:
+        raise _not_json(f"input of {size} bytes or more in UTF-8, over the limit of {MAX_JSON_BYTES}")
+
+
+def _not_json(msg: str) -> InvalidCommand:
+    return InvalidCommand(msg, [{"loc": (), "msg": msg, "type": "json_invalid"}])
 
 
 def parse_obj(data: Any) -> Command:
@@ -347,7 +406,11 @@ def parse_obj(data: Any) -> Command:
     name = data.get("command") if isinstance(data, dict) else None
     cls = COMMANDS.get(name) if isinstance(name, str) else None
     if cls is None:
-        msg = f"unknown command {name!r}: expected one of {', '.join(COMMANDS)}"
+        shown = repr(name) if len(repr(name)) <= 80 else f"{repr(name)[:77]}..."
+        msg = f"unknown command {shown}: expected one of {', '.join(COMMANDS)}"
         raise InvalidCommand(msg, [{"loc": ("command",), "msg": msg, "input": name, "type": "union_tag_invalid"}])
+    if not all(isinstance(key, str) for key in data):
+        msg = "a command's field names are strings"
+        raise InvalidCommand(msg, [{"loc": (), "msg": msg, "type": "dict_type"}])
     # The constructor turns pydantic's errors into InvalidCommand, detail kept.
     return cls(**data)

@@ -18,6 +18,7 @@ __all__ = [
     "InvalidCommand",
     "InvariantViolated",
     "LedgerError",
+    "NoLedger",
     "NotFound",
     "PermissionDenied",
     "ProjectionFailed",
@@ -91,6 +92,10 @@ class IntegrityError(LedgerError):
 
 class ConfigurationError(LedgerError, ValueError):
     """The ledger cannot be opened as asked (bad URL, unknown scheme)."""
+
+
+class NoLedger(LedgerError, FileNotFoundError):
+    """There is no ledger where one was expected (and none was to be created)."""
 
 
 class ProjectionFailed(LedgerError, RuntimeError):

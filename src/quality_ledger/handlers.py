@@ -11,20 +11,20 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from functools import singledispatch
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
 
 from quality_ledger import commands as c
-from quality_ledger.domain.activity import Activity
+from quality_ledger.domain.activity import Activity, ActivityView
 from quality_ledger.domain.base import LedgerAggregate
-from quality_ledger.domain.campaign import BulletinRecord, Campaign, Department
-from quality_ledger.domain.commendation import Commendation, MediaItem
-from quality_ledger.domain.inspection import Inspection, Subject
+from quality_ledger.domain.campaign import BulletinRecord, Campaign, CampaignView, Department
+from quality_ledger.domain.commendation import Commendation, CommendationView, MediaItem
+from quality_ledger.domain.inspection import Inspection, InspectionView, Subject
 from quality_ledger.domain.values import Actor
 from quality_ledger.errors import InvalidCommand, InvariantViolated, NotFound, PermissionDenied
-from quality_ledger.policy import Policy
+from quality_ledger.policy import Policy, may_issue, responsible_departments, subject_of
 
 A = TypeVar("A", bound=LedgerAggregate)  # type: ignore[type-arg]
 
@@ -38,32 +38,66 @@ class Work:
 
 
 class Context:
-    """What a handler may use: the repository, the policy and the actor."""
+    """What a handler may use: the repository, the policy and the actor.
+
+    It also answers the authorization rules' questions about the aggregates
+    a command names (:class:`~quality_ledger.policy.Parties`), from what the
+    handler loaded: each aggregate is read once per command.
+    """
 
     def __init__(self, repository: Repository[UUID], policy: Policy, actor: Actor) -> None:
         self.repository = repository
         self.policy = policy
         self.actor = actor
+        self._loaded: dict[UUID, LedgerAggregate] = {}  # type: ignore[type-arg]
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
-        aggregate: object = None
-        with contextlib.suppress(AggregateNotFoundError):
-            aggregate = self.repository.get(aggregate_id)
+        aggregate: object = self._loaded.get(aggregate_id)
+        if aggregate is None:
+            with contextlib.suppress(AggregateNotFoundError):
+                aggregate = self.repository.get(aggregate_id)
         if not isinstance(aggregate, cls):
             msg = f"no {cls.kind} with id {aggregate_id}"
             raise NotFound(msg)
+        self._loaded[aggregate_id] = aggregate
         return aggregate
 
     def check_absent(self, cls: type[A], aggregate_id: UUID) -> None:
         if aggregate_id in self.repository:
             raise InvariantViolated(f"{cls.kind}-unique", f"{cls.kind} {aggregate_id} already exists")
 
+    def campaign(self, campaign_id: UUID) -> CampaignView:
+        return self.load(Campaign, campaign_id).state
+
+    def activity(self, activity_id: UUID) -> ActivityView:
+        return self.load(Activity, activity_id).state
+
+    def inspection(self, inspection_id: UUID) -> InspectionView:
+        return self.load(Inspection, inspection_id).state
+
+    def commendation(self, commendation_id: UUID) -> CommendationView:
+        return self.load(Commendation, commendation_id).state
+
+    def permit(self, command: c.Command) -> None:
+        """Refuse ``command`` unless the policy lets the actor issue it, by the
+        rules of :func:`~quality_ledger.policy.responsible_departments`."""
+        if not may_issue(self.policy, self.actor, command, self):
+            subject = subject_of(command, self)
+            also = f", or whoever acts for the subject {subject.name!r}" if subject is not None else ""
+            self.refuse(command, responsible_departments(command, self), also)
+
     def authorize(self, command: c.Command, *departments: str) -> None:
+        """Refuse ``command`` unless the policy accepts the actor for one of
+        ``departments``: for handlers written outside this module (the
+        library's own handlers ask :meth:`permit`)."""
         responsible = frozenset(departments)
         if not self.policy.allows(self.actor, command, responsible):
-            who = f"{self.actor.user} ({self.actor.department})"
-            msg = f"{who} may not {command.name}: responsible are {', '.join(sorted(responsible))}"
-            raise PermissionDenied(msg)
+            self.refuse(command, responsible)
+
+    def refuse(self, command: c.Command, responsible: frozenset[str], also: str = "") -> NoReturn:
+        who = f"{self.actor.user} ({self.actor.department})"
+        msg = f"{who} may not {command.name}: responsible are {', '.join(sorted(responsible)) or 'nobody'}{also}"
+        raise PermissionDenied(msg)
 
 
 @singledispatch
@@ -77,7 +111,7 @@ def handle(command: c.Command, ctx: Context) -> Work:
 
 @handle.register
 def _(cmd: c.PlanCampaign, ctx: Context) -> Work:
-    ctx.authorize(cmd, cmd.organiser)
+    ctx.permit(cmd)
     campaign_id = cmd.new_id()
     ctx.check_absent(Campaign, campaign_id)
     fields = cmd.model_dump(exclude={"command", "idempotency_key"})
@@ -86,7 +120,7 @@ def _(cmd: c.PlanCampaign, ctx: Context) -> Work:
 
 def organised(cmd: c.Command, ctx: Context, campaign_id: UUID) -> Campaign:
     campaign = ctx.load(Campaign, campaign_id)
-    ctx.authorize(cmd, campaign.state.organiser)
+    ctx.permit(cmd)
     return campaign
 
 
@@ -117,11 +151,7 @@ def _(cmd: c.ConcludeCampaign, ctx: Context) -> Work:
 def _(cmd: c.PublishBulletin, ctx: Context) -> Work:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     inspections = [ctx.load(Inspection, i) for i in cmd.inspection_ids if i in campaign.state.inspection_ids]
-    inspecting = {i.state.inspecting_department for i in inspections}
-    if inspecting == {ctx.actor.department}:
-        ctx.authorize(cmd, campaign.state.organiser, ctx.actor.department)
-    else:
-        ctx.authorize(cmd, campaign.state.organiser)
+    ctx.permit(cmd)
     final = frozenset(i.id for i in inspections if i.state.has_final_verdict)
     bulletin = BulletinRecord(
         bulletin_id=cmd.new_id(), title=cmd.title, published_on=cmd.published_on, inspection_ids=cmd.inspection_ids
@@ -136,7 +166,7 @@ def _(cmd: c.PublishBulletin, ctx: Context) -> Work:
 @handle.register
 def _(cmd: c.PlanActivity, ctx: Context) -> Work:
     campaign = ctx.load(Campaign, cmd.campaign_id)
-    ctx.authorize(cmd, campaign.state.organiser, cmd.lead_department)
+    ctx.permit(cmd)
     activity_id = cmd.new_id()
     ctx.check_absent(Activity, activity_id)
     campaign.add_activity(activity_id, cmd.lead_department)
@@ -146,7 +176,7 @@ def _(cmd: c.PlanActivity, ctx: Context) -> Work:
 
 def led(cmd: c.Command, ctx: Context, activity_id: UUID) -> Activity:
     activity = ctx.load(Activity, activity_id)
-    ctx.authorize(cmd, activity.state.lead_department)
+    ctx.permit(cmd)
     return activity
 
 
@@ -198,11 +228,10 @@ def _(cmd: c.CancelActivity, ctx: Context) -> Work:
 @handle.register
 def _(cmd: c.PlanInspection, ctx: Context) -> Work:
     campaign = ctx.load(Campaign, cmd.campaign_id)
-    ctx.authorize(cmd, campaign.state.organiser, cmd.inspecting_department)
-    if cmd.activity_id is not None:
-        activity = ctx.load(Activity, cmd.activity_id)
-        if activity.state.campaign_id != campaign.id:
-            raise InvariantViolated("inspection-activity-in-campaign", "the activity belongs to another campaign")
+    activity = ctx.load(Activity, cmd.activity_id) if cmd.activity_id is not None else None
+    ctx.permit(cmd)
+    if activity is not None and activity.state.campaign_id != campaign.id:
+        raise InvariantViolated("inspection-activity-in-campaign", "the activity belongs to another campaign")
     inspection_id = cmd.new_id()
     ctx.check_absent(Inspection, inspection_id)
     campaign.add_inspection(inspection_id, cmd.inspecting_department)
@@ -222,7 +251,7 @@ def _(cmd: c.PlanInspection, ctx: Context) -> Work:
 
 def inspected(cmd: c.Command, ctx: Context, inspection_id: UUID) -> Inspection:
     inspection = ctx.load(Inspection, inspection_id)
-    ctx.authorize(cmd, inspection.state.inspecting_department)
+    ctx.permit(cmd)
     return inspection
 
 
@@ -249,9 +278,9 @@ def _(cmd: c.IssueVerdict, ctx: Context) -> Work:
 
 @handle.register
 def _(cmd: c.ObjectToResult, ctx: Context) -> Work:
-    inspection = ctx.load(Inspection, cmd.inspection_id)
-    # The objection is lodged by the subject, or recorded for it by the inspectors.
-    ctx.authorize(cmd, inspection.state.inspecting_department, ctx.actor.department)
+    # The subject lodges the objection, or the inspecting department records it for the
+    # subject; never another department (see responsible_departments).
+    inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.object_to_result(cmd.sample_id, cmd.lodged_on)
     return Work(inspection)
 
@@ -304,7 +333,7 @@ def _(cmd: c.CloseInspection, ctx: Context) -> Work:
 @handle.register
 def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
     campaign = ctx.load(Campaign, cmd.campaign_id)
-    ctx.authorize(cmd, cmd.nominating_department)
+    ctx.permit(cmd)
     commendation_id = cmd.new_id()
     campaign.add_commendation(commendation_id, cmd.nominating_department)
     commendation = Commendation.nominate(
@@ -318,32 +347,30 @@ def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
     return Work(commendation, (campaign,))
 
 
-def awarded(ctx: Context, commendation_id: UUID) -> tuple[Commendation, Campaign]:
+def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> Commendation:
     commendation = ctx.load(Commendation, commendation_id)
-    campaign = ctx.load(Campaign, commendation.state.campaign_id)
-    return commendation, campaign
+    ctx.load(Campaign, commendation.state.campaign_id)
+    ctx.permit(cmd)
+    return commendation
 
 
 @handle.register
 def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
-    commendation, campaign = awarded(ctx, cmd.commendation_id)
-    ctx.authorize(cmd, campaign.state.organiser)
+    commendation = awarded(cmd, ctx, cmd.commendation_id)
     commendation.review(cmd.approved, cmd.reason, cmd.reviewed_on)
     return Work(commendation)
 
 
 @handle.register
 def _(cmd: c.ConferCommendation, ctx: Context) -> Work:
-    commendation, campaign = awarded(ctx, cmd.commendation_id)
+    commendation = awarded(cmd, ctx, cmd.commendation_id)  # the ceremony's lead department may, too
     ceremony = ctx.load(Activity, cmd.ceremony_id)
-    ctx.authorize(cmd, campaign.state.organiser, ceremony.state.lead_department)
     commendation.confer(ceremony.id, ceremony.state.campaign_id, ceremony.state.activity_kind, cmd.conferred_on)
     return Work(commendation)
 
 
 @handle.register
 def _(cmd: c.PubliciseCommendation, ctx: Context) -> Work:
-    commendation, campaign = awarded(ctx, cmd.commendation_id)
-    ctx.authorize(cmd, campaign.state.organiser, commendation.state.nominated_by)
+    commendation = awarded(cmd, ctx, cmd.commendation_id)
     commendation.publicise(MediaItem(outlet=cmd.outlet, title=cmd.title, published_on=cmd.published_on))
     return Work(commendation)

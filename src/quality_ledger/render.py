@@ -1,11 +1,17 @@
-"""Plain-text tables for people at a terminal (the CLI's output)."""
+"""Plain-text tables for people at a terminal, and JSON for scripts (the CLI's output)."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from quality_ledger.status import CampaignStatus
+if TYPE_CHECKING:
+    from quality_ledger.audit.verify import VerifyReport
+    from quality_ledger.ledger import RecordedEvent
+    from quality_ledger.projections.queries import AuditPage, CampaignLine
+    from quality_ledger.status import CampaignStatus
 
 
 def width(text: str) -> int:
@@ -44,7 +50,7 @@ def counts(mapping: dict[str, int]) -> str:
 def campaign_status(status: CampaignStatus) -> str:
     rate = "n/a" if status.pass_rate is None else f"{status.pass_rate:.1%}"
     parts = [
-        f"{status.title}",
+        f"{status.title}  (campaign {status.campaign_id})",
         f"{status.status}, {status.starts_on} .. {status.ends_on}; "
         f"{len(status.departments)} departments, {sum(status.activities_by_state.values())} activities, "
         f"{sum(status.inspections_by_verdict.values())} inspections, {status.bulletins} bulletin(s)",
@@ -75,3 +81,66 @@ def campaign_status(status: CampaignStatus) -> str:
         ),
     ]
     return "\n".join(parts)
+
+
+def document(value: Any) -> str:
+    """One JSON document: UTF-8 text as is (Chinese stays readable), keys in model order."""
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def status_document(status: CampaignStatus) -> dict[str, Any]:
+    """The status as JSON, with the derived pass rate and target percentages a reader expects."""
+    out = status.model_dump(mode="json")
+    out["pass_rate"] = status.pass_rate
+    for target, model in zip(out["targets"], status.targets, strict=True):
+        target["percent"] = model.percent
+    return out
+
+
+def campaigns(lines: Sequence[CampaignLine]) -> str:
+    if not lines:
+        return "no campaigns yet"
+    return table(
+        ["campaign", "status", "from", "to", "title"],
+        [(x.campaign_id, x.status, x.starts_on, x.ends_on, x.title) for x in lines],
+    )
+
+
+def history(events: Sequence[RecordedEvent]) -> str:
+    """One line per event; the payload as JSON, as stored."""
+    lines = []
+    for e in events:
+        who = f"{e.meta.user}@{e.meta.department}" if e.meta else "-"
+        payload = json.dumps(e.payload, ensure_ascii=False, separators=(", ", ": "))
+        lines.append(f"v{e.version}  {e.recorded_at:%Y-%m-%d %H:%M:%S}  {who}  {e.name}  {payload}")
+    return "\n".join(lines)
+
+
+def trail(page: AuditPage) -> str:
+    rows = [
+        (
+            e.position,
+            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+            e.occurred_on or "",
+            e.actor or "",
+            e.department or "",
+            e.event,
+            e.summary,
+        )
+        for e in page.entries
+    ]
+    return table(["pos", "recorded at (UTC)", "occurred", "user", "dept", "event", "summary"], rows)
+
+
+def verify(report: VerifyReport) -> str:
+    lines = [
+        f"{'intact' if report.first_break is None else 'BROKEN'}: {report.checked} events checked, head {report.head}"
+    ]
+    if report.first_break is not None:
+        lines.append(f"first break: {report.first_break}")
+    if report.checkpoint is not None:
+        signed = f", signed by {report.checkpoint.public_key}" if report.checkpoint.signature else ""
+        lines.append(f"checkpoint: size {report.checkpoint.size}, head {report.checkpoint.head}{signed}")
+    if report.certificate_ok is not None:
+        lines.append(f"replay certificate: {'matches' if report.certificate_ok else 'DIFFERS'}")
+    return "\n".join(lines)

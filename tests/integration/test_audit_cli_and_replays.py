@@ -27,7 +27,7 @@ def test_audit_verify_says_ok_on_the_demo_and_names_a_changed_byte(
     url = f"sqlite:///{tmp_path}/demo.db"
     assert main(["--url", url, "demo"]) == 0
     capsys.readouterr()
-    assert main(["--url", url, "audit", "verify"]) == 0
+    assert main(["--url", url, "audit", "verify", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
     # when one byte of one stored event is changed behind the ledger's back
     with sqlite3.connect(tmp_path / "demo.db") as db:
@@ -36,7 +36,7 @@ def test_audit_verify_says_ok_on_the_demo_and_names_a_changed_byte(
         ).fetchone()
         db.execute("UPDATE stored_events SET state = ? WHERE rowid = 321", (state.replace(b'"', b"'", 1),))
     # then verify names that event and exits non-zero
-    assert main(["--url", url, "audit", "verify"]) == 1
+    assert main(["--url", url, "audit", "verify", "--json"]) == 1
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["first_break"]["position"] == 321

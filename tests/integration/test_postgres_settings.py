@@ -11,6 +11,7 @@ from sqlalchemy import text
 from quality_ledger import Ledger
 from quality_ledger.errors import ConfigurationError
 from quality_ledger.persistence import env_for
+from quality_ledger.projections import views_engine
 from tests.conftest import with_query
 
 BASE = "postgresql://ql:secret@db.example:5433/ledger"
@@ -20,7 +21,7 @@ def test_each_parameter_maps_to_its_eventsourcing_setting() -> None:
     # given: a URL with every parameter
     url = (
         f"{BASE}?pool_size=3&max_overflow=4&max_waiting=5&connect_timeout=6&lock_timeout=7"
-        "&idle_in_transaction_session_timeout=8&conn_max_age=90.5&pre_ping=yes&schema=tenant_1"
+        "&idle_in_transaction_session_timeout=8&conn_max_age=90.5&pre_ping=yes&schema=tenant_1&statement_timeout=9"
     )
 
     # when: it is turned into the store's environment
@@ -43,6 +44,7 @@ def test_each_parameter_maps_to_its_eventsourcing_setting() -> None:
         "POSTGRES_CONN_MAX_AGE": "90.5",
         "POSTGRES_PRE_PING": "yes",
         "POSTGRES_SCHEMA": "tenant_1",
+        "POSTGRES_STATEMENT_TIMEOUT": "9",
     }
 
 
@@ -96,3 +98,29 @@ def test_pool_and_timeouts_reach_the_store_and_the_views(postgres_url: str) -> N
         assert (ledger.views.engine.pool.size(), ledger.views.engine.pool._max_overflow) == (2, 1)  # type: ignore[attr-defined]
         assert views == {"lock_timeout": "7s", "idle_in_transaction_session_timeout": "9s"}
         assert schema == postgres_url.rsplit("schema=", 1)[1]
+
+
+def test_connect_timeout_defaults_to_five_seconds_for_the_store_and_the_views() -> None:
+    # given: a URL that does not set it
+    # when: it is turned into the store's environment and the views' engine
+    env = env_for(BASE)
+    engine = views_engine(BASE)
+    # then: both give up after 5 s, not eventsourcing's 30 (or libpq's forever)
+    assert env["POSTGRES_CONNECT_TIMEOUT"] == "5"
+    assert engine.url.query["connect_timeout"] == "5"
+    assert engine.pool.timeout() == 5  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("postgresql://ql:secret@db.example:99999/ledger", "Port out of range"),
+        ("postgresql://ql:secret@db.example:port/ledger", "Port could not be cast"),
+        ("postgresql://ql:secret@[::1/ledger", "Invalid IPv6 URL"),
+        ("postgresql://ql:secret@db.example:0/ledger", "port 0"),
+    ],
+)
+def test_a_malformed_host_or_port_is_a_configuration_error(url: str, complaint: str) -> None:
+    with pytest.raises(ConfigurationError, match=complaint) as refused:
+        env_for(url)
+    assert "secret" not in str(refused.value)

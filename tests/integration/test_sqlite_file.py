@@ -9,7 +9,7 @@ import pytest
 
 from quality_ledger import Ledger
 from quality_ledger import commands as c
-from quality_ledger.errors import ConcurrencyConflict, IdempotencyConflict
+from quality_ledger.errors import ConcurrencyConflict, ConfigurationError, IdempotencyConflict
 from quality_ledger.persistence import env_for
 from tests.conftest import ORGANISER, QTS, event_count, plan_campaign
 
@@ -126,3 +126,15 @@ def test_an_inspection_recorded_by_its_department_reads_back_after_reopen(tmp_pa
     # then the Unicode payload and the metadata are intact
     assert state.samples[0].product == "BV 2.5mm²"  # type: ignore[attr-defined]
     assert state.subject.name == "陕西某电缆有限公司"  # type: ignore[attr-defined]
+
+
+def test_sqlite_url_parameters_are_checked_and_reach_the_store(tmp_path: Path) -> None:
+    # the lock timeout reaches eventsourcing; 30 s unless the URL says
+    assert env_for(f"sqlite:///{tmp_path}/a.db")["SQLITE_LOCK_TIMEOUT"] == "30"
+    assert env_for(f"sqlite:///{tmp_path}/a.db?lock_timeout=2")["SQLITE_LOCK_TIMEOUT"] == "2"
+    # a path that SQLite would read as a URI stays a path
+    assert env_for("sqlite:///file:odd.db")["SQLITE_DBNAME"] == "./file:odd.db"
+    # and anything else is refused rather than becoming part of the file name
+    for query in ("lock_timeout=-1", "mode=rw", "cache=shared"):
+        with pytest.raises(ConfigurationError):
+            env_for(f"sqlite:///{tmp_path}/a.db?{query}")

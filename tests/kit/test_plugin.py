@@ -108,7 +108,7 @@ TestServiceMachine.settings = profiles.for_machines()
 
 
 def test_the_planted_bug_is_found():
-    failure = find_failure(LaxMachine, max_examples=100, stateful_step_count=50)
+    failure = find_failure(LaxMachine, max_examples=300, stateful_step_count=50)
     assert isinstance(failure.error, InvariantBroken)
     names = [e.step.command.name for e in failure.program]
     assert names[:3] == ["PlanCampaign", "EnlistDepartment", "PlanInspection"]
@@ -123,6 +123,47 @@ def test_a_service_suite_with_nothing_but_the_kit_finds_a_planted_bug(pytester: 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hypothesis-profile=quality-ledger-ci")
     # then the machine passes on the library's own rules, and finds the bug planted in the subclass
     result.assert_outcomes(passed=2)
+
+
+PROFILE_PROBE = """
+from hypothesis import settings
+
+
+def test_the_kit_profile_is_loaded(ledger):
+    assert ledger.url == "memory://"  # the kit's fixtures are there too
+    assert settings.get_current_profile_name() == {profile!r}
+    assert settings.default.max_examples == settings.get_profile({profile!r}).max_examples
+"""
+
+KIT_PLUGIN = "quality_ledger.testing.plugin"
+HYPOTHESIS_PLUGIN = "_hypothesis_pytestplugin"  # hypothesis's pytest11 entry point loads this module
+
+
+@pytest.mark.parametrize("profile", ["quality-ledger-ci", "quality-ledger-thorough"])
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        pytest.param((KIT_PLUGIN, HYPOTHESIS_PLUGIN), id="kit-registered-first"),
+        pytest.param((HYPOTHESIS_PLUGIN, KIT_PLUGIN), id="hypothesis-registered-first"),
+    ],
+)
+def test_a_kit_profile_loads_whichever_plugin_registers_first(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, plugins: tuple[str, str], profile: str
+) -> None:
+    # given a service's test module, no conftest, and the two plugins registered in a forced order
+    # (pytest calls pytest_configure in reverse registration order: kit-registered-first is the
+    # order where hypothesis loads --hypothesis-profile first)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    pytester.makepyfile(test_service=PROFILE_PROBE.format(profile=profile))
+    first, second = plugins
+    # when pytest runs it with one of the kit's profiles
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", first, "-p", second, f"--hypothesis-profile={profile}"
+    )
+    # then the profile is registered in time and loaded, and the test passes
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1)
 
 
 def test_the_plugin_imports_without_hypothesis_and_without_psycopg() -> None:

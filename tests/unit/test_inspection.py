@@ -612,21 +612,6 @@ def test_no_objection_before_a_verdict(ledger: Ledger, sampled: UUID) -> None:
     assert event_count(ledger) == before
 
 
-def test_an_objection_may_be_lodged_outside_the_inspecting_department(ledger: Ledger, nonconforming: UUID) -> None:
-    # given: the subject, not the inspectors, lodges it
-    subject = Actor(user="wang.fang", department="XA-ENT")
-
-    # when
-    command = c.ObjectToResult(inspection_id=nonconforming, sample_id="S1", lodged_on=NOTIFIED_ON)
-    ledger.execute(command, subject)
-
-    # then
-    recorded = ledger.history(nonconforming)[-1]
-    assert recorded.name == "Inspection.ResultObjected"
-    assert recorded.meta is not None
-    assert recorded.meta.department == "XA-ENT"
-
-
 # Re-tests ---------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -49,9 +50,14 @@ def trail_rows(ledger: Ledger, **filters: Any) -> Iterator[dict[str, Any]]:
         after = page.next_after
 
 
-def export_trail(ledger: Ledger, stream: TextIO, fmt: Format = "jsonl", **filters: Any) -> int:
-    """Write the (filtered) audit trail; returns how many entries."""
-    writer = _Writer(stream, fmt, TRAIL_FIELDS)
+def export_trail(ledger: Ledger, target: TextIO | str | PathLike[str], fmt: Format = "jsonl", **filters: Any) -> int:
+    """Write the (filtered) audit trail to an open text stream, or to a file at
+    a path (``str`` or ``Path``: an auditor's script names files as strings);
+    returns how many entries."""
+    if isinstance(target, str | PathLike):
+        with Path(target).open("w", encoding="utf-8", newline="") as stream:
+            return export_trail(ledger, stream, fmt, **filters)
+    writer = _Writer(target, fmt, TRAIL_FIELDS)
     count = 0
     for row in trail_rows(ledger, **filters):
         writer.write(row)
@@ -60,9 +66,14 @@ def export_trail(ledger: Ledger, stream: TextIO, fmt: Format = "jsonl", **filter
 
 
 def export_evidence(
-    ledger: Ledger, directory: Path, fmt: Format = "jsonl", progress: Callable[[int, int], None] | None = None
+    ledger: Ledger,
+    directory: str | PathLike[str],
+    fmt: Format = "jsonl",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write events, links, report and checkpoint into ``directory``."""
+    """Write events, links, report and checkpoint into ``directory`` (``str`` or
+    ``Path``), creating it if needed."""
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     recorder = ledger._store.recorder
     head = ledger.position()

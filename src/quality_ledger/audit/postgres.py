@@ -3,12 +3,15 @@ the package needs psycopg only for PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
+from psycopg.errors import LockNotAvailable, QueryCanceled
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -16,13 +19,47 @@ from quality_ledger.audit.chain import Link, extend
 from quality_ledger.audit.recorders import CHAIN_TABLE
 
 DDL_LOCK = 0x51_4C_44_44_4C  # "QLDDL": the advisory lock key for creating the store's tables
+WRITE_ATTEMPTS = 10
+WRITE_RETRY_WAIT = 0.2
+"""As eventsourcing's own retry of an insert (10 attempts, 0.2 s apart)."""
+READ_ATTEMPTS = 2
+"""Tries per read: after a lost connection, the pool is checked and the read tried once more."""
+
+
+def _read(method: Any, recorder: ChainedPostgresApplicationRecorder, *args: Any, **kwargs: Any) -> Any:
+    """Call eventsourcing's read ``method`` without its own retry (10 attempts,
+    each waiting up to ``connect_timeout`` for the pool: nearly a minute
+    before a read reports a server that is down). Instead, after a failure
+    the pool drops every connection the server no longer answers on (they
+    all went when it did) and the read is tried once more: a server that is
+    back is used at once, one that is still away is reported."""
+    unwrapped: Callable[..., Any] = getattr(method, "__wrapped__", method)
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            return unwrapped(recorder, *args, **kwargs)
+        except (InterfaceError, OperationalError):
+            if attempt == READ_ATTEMPTS:
+                raise
+            with contextlib.suppress(Exception):  # the retry reports what is still wrong
+                recorder.datastore.pool.check()
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _link(row: DictRow) -> Link:
     return Link(row["position"], row["notification_id"], bytes(row["digest"]), bytes(row["link"]))
 
 
+def _timed_out(error: BaseException) -> bool:
+    """The server cancelled the statement for a lock or statement timeout:
+    trying again would only wait as long again behind the same writer."""
+    cause = error.__cause__ or error
+    return isinstance(cause, (LockNotAvailable, QueryCanceled))
+
+
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    statement_timeout: float = 30.0
+    """Seconds one statement of an append may run while it holds the log's lock."""
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE))
@@ -35,6 +72,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.select_last_link = SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table)
         self.insert_links = SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self.chain_table)
 
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
+        result: Sequence[Notification] = _read(PostgresApplicationRecorder.select_notifications, self, *args, **kwargs)
+        return result
+
+    def max_notification_id(self) -> int | None:
+        result: int | None = _read(PostgresApplicationRecorder.max_notification_id, self)
+        return result
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        result: Sequence[StoredEvent] = _read(PostgresApplicationRecorder.select_events, self, *args, **kwargs)
+        return result
+
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         """eventsourcing's DDL (CREATE OR REPLACE FUNCTION, CREATE INDEX ...)
         runs on every open, and PostgreSQL refuses two such statements at once
@@ -42,6 +91,28 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         take turns under a transaction-scoped advisory lock."""
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         super()._create_table(curs)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """eventsourcing's insert, with its retries (a connection lost before
+        the write) but none after a lock or statement timeout: a writer that
+        waited ``lock_timeout`` behind a stuck one reports it then, not after
+        ten more waits."""
+        unwrapped: Callable[..., Sequence[int] | None] = getattr(
+            PostgresApplicationRecorder.insert_events, "__wrapped__", PostgresApplicationRecorder.insert_events
+        )
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return unwrapped(self, stored_events, **kwargs)
+            except (InterfaceError, OperationalError) as e:
+                if attempt == WRITE_ATTEMPTS or _timed_out(e):
+                    raise
+                time.sleep(WRITE_RETRY_WAIT)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # First in the append's transaction (eventsourcing's hook), before the table lock.
+        curs.execute(SQL("SET LOCAL statement_timeout = '{0}ms'").format(int(self.statement_timeout * 1000)))
+        super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -56,6 +127,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         return notification_ids
 
     def select_links(self, start: int, limit: int) -> Sequence[Link]:
+        result: Sequence[Link] = _read(ChainedPostgresApplicationRecorder._select_links, self, start, limit)
+        return result
+
+    def _select_links(self, start: int, limit: int) -> Sequence[Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL("SELECT * FROM {0} WHERE position >= %s ORDER BY position LIMIT %s").format(self.chain_table),
@@ -68,6 +143,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         return notifications
 
     def last_link(self) -> Link | None:
+        result: Link | None = _read(ChainedPostgresApplicationRecorder._last_link, self)
+        return result
+
+    def _last_link(self) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_last_link)
             row = curs.fetchone()

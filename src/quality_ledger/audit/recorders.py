@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from quality_ledger.audit.chain import Link, extend
+from quality_ledger.errors import ReadOnly
 
 CHAIN_TABLE = "ql_chain"
 CREATE_CHAIN = (
@@ -56,6 +58,21 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    @property
+    def read_only(self) -> bool:
+        """Opened read-only (``quality_ledger.persistence.locate`` chose a
+        ``mode=ro`` URI: a read-only file or directory, or ``?mode=ro``)."""
+        return "mode=ro" in self.datastore.pool.db_name
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # Refused before a transaction begins, naming why, rather than
+        # SQLite's "attempt to write a readonly database" from inside one.
+        if self.read_only:
+            path = unquote(self.datastore.pool.db_name.removeprefix("file:").split("?", 1)[0])
+            msg = f"the ledger at {path} is open read-only (a read-only file or directory, or mode=ro): it records nothing"
+            raise ReadOnly(msg)
+        return super().insert_events(stored_events, **kwargs)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),

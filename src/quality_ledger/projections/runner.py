@@ -12,24 +12,26 @@ this small pull-based runner.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlalchemy import Connection, Engine, StaticPool, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import ConfigurationError, ProjectionFailed
-from quality_ledger.persistence import redact
+from quality_ledger.persistence import DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, redact
 from quality_ledger.projections import audit_trail
 from quality_ledger.projections.handlers import project
 from quality_ledger.projections.schema import VIEW_TABLES, metadata, tracking
@@ -63,19 +65,18 @@ def views_engine(url: str, *, pool_size: int = 5) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
         parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed)
+    except ArgumentError as e:  # SQLAlchemy's message spans lines: keep its first
+        msg = f"cannot open views at {redact(url)!r}: {str(e).splitlines()[0]}"
+        raise ConfigurationError(msg) from None
     except Exception as e:
         msg = f"cannot open views at {redact(url)!r}: {type(e).__name__}"
         raise ConfigurationError(msg) from e
-    if parsed.get_backend_name() == "sqlite":
-        memory = parsed.database in (None, "", ":memory:")
-        engine = create_engine(
-            parsed,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if memory else None,
-        )
-        _immediate_transactions(engine)
-        return engine
     query = {k: v if isinstance(v, str) else v[-1] for k, v in parsed.query.items()}
+    # libpq waits forever for a server that does not answer: as for the events, 5 s unless told.
+    if parsed.get_backend_name() == "postgresql":
+        query.setdefault("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
     pool: dict[str, Any] = {"pool_size": pool_size, "pool_pre_ping": True}
     try:
         if "pool_size" in query:
@@ -96,6 +97,7 @@ def views_engine(url: str, *, pool_size: int = 5) -> Engine:
     for name, setting in (
         ("schema", "search_path"),
         ("lock_timeout", "lock_timeout"),
+        ("statement_timeout", "statement_timeout"),
         ("idle_in_transaction_session_timeout", "idle_in_transaction_session_timeout"),
     ):
         if name in query:
@@ -104,6 +106,22 @@ def views_engine(url: str, *, pool_size: int = 5) -> Engine:
     if options:
         query["options"] = " ".join(options)
     return create_engine(parsed.set(query=query), **pool)
+
+
+def _sqlite_engine(parsed: URL) -> Engine:
+    """The ledger URL's own parameters (``lock_timeout``, ``mode``) are the
+    events' business: the views take the lock timeout and leave the rest."""
+    query = dict(parsed.query)
+    timeout = float(str(query.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)))
+    query.pop("mode", None)
+    memory = parsed.database in (None, "", ":memory:")
+    engine = create_engine(
+        parsed.set(query=query),
+        connect_args={"check_same_thread": False, "timeout": timeout},
+        poolclass=StaticPool if memory else None,
+    )
+    _immediate_transactions(engine)
+    return engine
 
 
 def _immediate_transactions(engine: Engine) -> None:
@@ -124,11 +142,30 @@ def _immediate_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class RowDifference(Frozen):
+    """One view row that differs from a rebuild, named by its primary key:
+    a column whose values differ, or (``column`` None) a row on one side only."""
+
+    table: str
+    key: dict[str, Any]
+    column: str | None
+    live: Any
+    rebuilt: Any
+
+    def __str__(self) -> str:
+        key = ", ".join(f"{k}={v}" for k, v in self.key.items())
+        if self.column is not None:
+            return f"{self.table} ({key}) {self.column}: live {self.live!r} vs rebuilt {self.rebuilt!r}"
+        return f"{self.table} ({key}): {'only in the live views' if self.rebuilt is None else 'missing from the live views'}"
+
+
 class ViewsReport(Frozen):
     """What ``verify_views`` found: live views against a rebuild from zero."""
 
     position: int
     differences: tuple[str, ...]
+    rows: tuple[RowDifference, ...] = ()
+    """The same differences, structured (one per differing column or row)."""
 
     @property
     def ok(self) -> bool:
@@ -197,29 +234,90 @@ class Views:
             return applied
 
     def _apply_batch(self, until: int | None) -> int:
-        with self.engine.begin() as connection:
-            position = _position(connection, lock=True)
-            if until is not None and position >= until:
-                return 0
-            notifications = self.recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=until)
-            if not notifications:
-                return 0
-            batch = Batch(connection)
-            for notification in notifications:
+        """Apply the next batch in one transaction, or raise ``ProjectionFailed``
+        naming the event that failed, with the views left as they were.
+
+        Every step that can fail because of what the events hold is wrapped:
+        decoding and handling each event, writing the rows (where the
+        database may refuse a value) and committing. The ``fault`` hook's
+        steps are not: they stand for the process dying, not for an event.
+        """
+        notifications: Sequence[Notification] = ()
+        failure: Exception | None = None
+        committing = False
+        try:
+            with self.engine.begin() as connection:
+                position = _position(connection, lock=True)
+                if until is not None and position >= until:
+                    return 0
+                notifications = self.recorder.select_notifications(
+                    start=position + 1, limit=self.batch_size, stop=until
+                )
+                if not notifications:
+                    return 0
+                batch = Batch(connection)
+                for notification in notifications:
+                    try:
+                        self._apply(notification, batch)
+                    except Exception as e:
+                        raise ProjectionFailed(notification.id, notification.topic, e) from e
+                self._step("before-write")
                 try:
-                    domain_event: Any = self.mapper.to_domain_event(notification)
-                    audit_trail.record(domain_event, batch, notification.id)
-                    project(domain_event, batch, notification.id)
+                    batch.flush()
                 except Exception as e:
-                    raise ProjectionFailed(notification.id, notification.topic, e) from e
-            self._step("before-write")
-            batch.flush()
-            self._step("after-write")
-            last = notifications[-1].id
-            connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=last))
-            self._step("before-commit")
+                    failure = e
+                    raise
+                self._step("after-write")
+                last = notifications[-1].id
+                try:
+                    connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=last))
+                except Exception as e:
+                    failure = e
+                    raise
+                self._step("before-commit")
+                committing = True
+        except Exception as e:
+            if failure is None and not committing:
+                raise  # ProjectionFailed, a fault hook's crash, or the log could not be read
+            raise self._failed(notifications, failure or e) from (failure or e)
         self._step("after-commit")
         return len(notifications)
+
+    def _apply(self, notification: Notification, batch: Batch) -> None:
+        domain_event: Any = self.mapper.to_domain_event(notification)
+        audit_trail.record(domain_event, batch, notification.id)
+        project(domain_event, batch, notification.id)
+
+    def _failed(self, notifications: Sequence[Notification], cause: Exception) -> ProjectionFailed:
+        """The database refused a batch's rows: name the event whose rows it refuses.
+
+        A batch is written in a few bulk statements, so the error alone does
+        not say which event is at fault. Apply the batch again, one event and
+        one write at a time, in a transaction always rolled back; the first
+        write refused names the event. If none is (the failure was not the
+        events': a lost connection, a full disk), the whole batch is named.
+        """
+        culprit = None
+        if len(notifications) > 1:
+            with contextlib.suppress(Exception), self.engine.connect() as connection:
+                transaction = connection.begin()
+                try:
+                    for notification in notifications:
+                        batch = Batch(connection)
+                        self._apply(notification, batch)
+                        try:
+                            batch.flush()
+                        except Exception:
+                            culprit = notification
+                            break
+                finally:
+                    transaction.rollback()
+        elif notifications:
+            culprit = notifications[0]
+        if culprit is not None:
+            return ProjectionFailed(culprit.id, culprit.topic, cause)
+        first, last = notifications[0].id, notifications[-1].id
+        return ProjectionFailed(first, f"the batch of positions {first} to {last}", cause)
 
     def _step(self, name: str) -> None:
         if self.fault is not None:
@@ -242,7 +340,8 @@ class Views:
             position = _position(connection)
             live = dump(connection)
         rebuilt = replayed(self.recorder, self.mapper, position, batch_size=self.batch_size, progress=progress)
-        return ViewsReport(position=position, differences=tuple(compare(live, rebuilt)))
+        rows = tuple(compare(live, rebuilt))
+        return ViewsReport(position=position, differences=tuple(map(str, rows)), rows=rows)
 
     # Following continuously ---------------------------------------------------
 
@@ -431,13 +530,25 @@ def _neutral(value: Any) -> Any:
     return value
 
 
-def compare(live: Dump, rebuilt: Dump) -> list[str]:
+def compare(live: Dump, rebuilt: Dump) -> list[RowDifference]:
+    """Rows matched by primary key (not by place, so one missing row does not
+    shift every later one), then compared column by column."""
     differences = []
-    for table, rows in rebuilt.items():
-        live_rows = live.get(table, [])
-        if len(live_rows) != len(rows):
-            differences.append(f"{table}: {len(live_rows)} live rows, {len(rows)} rebuilt")
-        for live_row, rebuilt_row in zip(live_rows, rows, strict=False):
-            if live_row != rebuilt_row:
-                differences.append(f"{table}: live {live_row} != rebuilt {rebuilt_row}")
+    for table in VIEW_TABLES:
+        names = [column.name for column in table.primary_key.columns]
+        live_rows = {tuple(row[k] for k in names): row for row in live.get(table.name, [])}
+        rebuilt_rows = {tuple(row[k] for k in names): row for row in rebuilt.get(table.name, [])}
+        for key in [*rebuilt_rows, *(k for k in live_rows if k not in rebuilt_rows)]:
+            live_row, rebuilt_row = live_rows.get(key), rebuilt_rows.get(key)
+            named = dict(zip(names, key, strict=True))
+            if live_row is None or rebuilt_row is None:
+                differences.append(
+                    RowDifference(table=table.name, key=named, column=None, live=live_row, rebuilt=rebuilt_row)
+                )
+                continue
+            differences.extend(
+                RowDifference(table=table.name, key=named, column=column, live=live_row.get(column), rebuilt=value)
+                for column, value in rebuilt_row.items()
+                if live_row.get(column) != value
+            )
     return differences

@@ -6,6 +6,7 @@ log position that created a row and give stable orderings."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -22,18 +23,24 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+Count = BigInteger().with_variant(Integer(), "sqlite")
+"""Log positions, versions and counts: numbers that grow with the log or with
+reported amounts. BIGINT on PostgreSQL (INTEGER stops at 2**31 - 1); INTEGER
+on SQLite, which is already 64-bit there and keeps ``INTEGER PRIMARY KEY``
+the rowid. Input bounds (docs/guide.md, "Limits") keep every value far below 2**63."""
+
 tracking = Table(
     "ql_tracking",
     metadata,
     Column("name", String(64), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
 )
 
 campaigns = Table(
     "ql_campaigns",
     metadata,
     Column("campaign_id", Uuid, primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("title", Text, nullable=False),
     Column("theme", Text, nullable=False),
     Column("organiser", String(32), nullable=False),
@@ -52,7 +59,7 @@ departments = Table(
     metadata,
     Column("campaign_id", Uuid, primary_key=True),
     Column("code", String(32), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("name_zh", Text, nullable=False),
     Column("name_en", Text, nullable=False),
 )
@@ -61,7 +68,7 @@ activities = Table(
     "ql_activities",
     metadata,
     Column("activity_id", Uuid, primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("campaign_id", Uuid, nullable=False, index=True),
     Column("title", Text, nullable=False),
     Column("lead_department", String(32), nullable=False),
@@ -83,15 +90,15 @@ targets = Table(
     Column("activity_id", Uuid, primary_key=True),
     Column("metric", String(64), primary_key=True),
     Column("seq", Integer, nullable=False),
-    Column("target", Integer, nullable=False),
-    Column("achieved", Integer, nullable=False),
+    Column("target", Count, nullable=False),
+    Column("achieved", Count, nullable=False),
 )
 
 inspections = Table(
     "ql_inspections",
     metadata,
     Column("inspection_id", Uuid, primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("campaign_id", Uuid, nullable=False, index=True),
     Column("activity_id", Uuid),
     Column("inspecting_department", String(32), nullable=False),
@@ -118,7 +125,7 @@ samples = Table(
     metadata,
     Column("inspection_id", Uuid, primary_key=True),
     Column("sample_id", String(200), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("product", Text, nullable=False),
     Column("batch", Text, nullable=False),
     Column("taken_on", Date, nullable=False),
@@ -132,7 +139,7 @@ bulletins = Table(
     "ql_bulletins",
     metadata,
     Column("bulletin_id", Uuid, primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("campaign_id", Uuid, nullable=False, index=True),
     Column("title", Text, nullable=False),
     Column("published_on", Date, nullable=False),
@@ -149,7 +156,7 @@ commendations = Table(
     "ql_commendations",
     metadata,
     Column("commendation_id", Uuid, primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", Count, nullable=False),
     Column("campaign_id", Uuid, nullable=False, index=True),
     Column("person", Text, nullable=False),
     Column("employer", Text, nullable=False),
@@ -158,13 +165,13 @@ commendations = Table(
     Column("review_reason", Text),
     Column("ceremony_id", Uuid),
     Column("conferred_on", Date),
-    Column("publicity", Integer, nullable=False),
+    Column("publicity", Count, nullable=False),
 )
 
 audit_trail = Table(
     "ql_audit_trail",
     metadata,
-    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("position", Count, primary_key=True, autoincrement=False),
     Column("recorded_at", DateTime(), nullable=False),  # UTC, no zone: the same on every server's TimeZone
     Column("occurred_on", Date),
     Column("actor", Text),  # the user name ("user" is reserved in PostgreSQL)
@@ -174,7 +181,7 @@ audit_trail = Table(
     Column("correlation_id", Uuid),
     Column("aggregate_id", Uuid, nullable=False),
     Column("aggregate_kind", String(32), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Count, nullable=False),
     Column("event", String(64), nullable=False),
     Column("summary", Text, nullable=False),
     Index("ix_ql_audit_trail_aggregate", "aggregate_id", "version"),

@@ -29,8 +29,16 @@ if TYPE_CHECKING:
 POSTGRES_URL_VARIABLE = "QUALITY_LEDGER_TEST_POSTGRES_URL"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Register quality_ledger's hypothesis profiles, when hypothesis is installed."""
+    """Register quality_ledger's hypothesis profiles, when hypothesis is installed.
+
+    ``tryfirst``: hypothesis's own plugin loads ``--hypothesis-profile`` in its
+    ``pytest_configure``, and pytest calls that hook in reverse registration
+    order, which for entry-point plugins follows the installation's directory
+    listing. Without ``tryfirst``, ``--hypothesis-profile=quality-ledger-ci``
+    fails with "not registered" wherever hypothesis happens to register later.
+    """
     try:
         from quality_ledger.testing import profiles
     except ImportError:  # hypothesis missing: the fixtures still work

@@ -37,6 +37,7 @@ from quality_ledger.domain.values import (
     SubjectKind,
     Verdict,
 )
+from quality_ledger.policy import responsible_departments
 from quality_ledger.testing.lifecycles import Step, plan_campaigns
 from quality_ledger.testing.state import LedgerState
 from quality_ledger.testing.values import (
@@ -48,7 +49,6 @@ from quality_ledger.testing.values import (
     REFERENCE_PERIOD,
     WORDS,
     _one_in,
-    actors,
     calendar_dates,
     dates_within,
     department_codes,
@@ -281,9 +281,9 @@ def _moves(state: LedgerState, aggregate_id: UUID | None = None) -> dict[type[c.
     campaigns = of(state.campaigns)
     tagged = [
         *(m for campaign in campaigns for m in _campaign_moves(state, campaign)),
-        *(m for campaign in campaigns for m in _creation_moves(campaign)),
-        *(m for a in of(state.activities) for m in _activity_moves(state.campaigns[a.campaign_id], a)),
-        *(m for inspection in of(state.inspections) for m in _inspection_moves(inspection)),
+        *(m for campaign in campaigns for m in _creation_moves(state, campaign)),
+        *(m for a in of(state.activities) for m in _activity_moves(state, state.campaigns[a.campaign_id], a)),
+        *(m for inspection in of(state.inspections) for m in _inspection_moves(state, inspection)),
         *(m for commendation in of(state.commendations) for m in _commendation_moves(state, commendation)),
     ]
     moves: dict[type[c.Command], list[Move]] = {}
@@ -302,6 +302,37 @@ def _pick(options: Sequence[T]) -> Strategy[T]:
 
 def _actor_of(departments: Sequence[str]) -> Strategy[Actor]:
     return st.builds(Actor, user=_users(), department=_pick(departments))
+
+
+class _Known:
+    """What ``state`` holds, as the authorization rules ask for it
+    (:class:`~quality_ledger.policy.Parties`): ``None`` for what it does not hold."""
+
+    def __init__(self, state: LedgerState) -> None:
+        self.state = state
+
+    def campaign(self, campaign_id: UUID) -> CampaignView | None:
+        return self.state.campaigns.get(campaign_id)
+
+    def activity(self, activity_id: UUID) -> ActivityView | None:
+        return self.state.activities.get(activity_id)
+
+    def inspection(self, inspection_id: UUID) -> InspectionView | None:
+        return self.state.inspections.get(inspection_id)
+
+    def commendation(self, commendation_id: UUID) -> CommendationView | None:
+        return self.state.commendations.get(commendation_id)
+
+
+def _responsible(state: LedgerState, command: c.Command) -> list[str]:
+    """The departments that may issue ``command`` in ``state``, as the ledger's own
+    rules say (:func:`~quality_ledger.policy.responsible_departments`): asked, not copied."""
+    return sorted(responsible_departments(command, _Known(state)))
+
+
+def _issuer(draw: st.DrawFn, state: LedgerState, command: c.Command) -> Step:
+    """``command`` with an actor of a department responsible for it (a step the default policy accepts)."""
+    return Step(command, draw(_actor_of(_responsible(state, command))))
 
 
 NAME_POOL: tuple[str, ...] = (
@@ -390,19 +421,18 @@ def _batches() -> Strategy[str]:
 def _new_campaign(state: LedgerState, periods: Strategy[tuple[date, date]] | None, organiser: str) -> Move:
     def move(draw: st.DrawFn) -> Step:
         plan = _unique(draw(plan_campaigns(periods, organiser)), "title", state.campaigns)
-        return Step(plan, draw(_actor_of([organiser])))
+        return _issuer(draw, state, plan)
 
     return move
 
 
 def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
     moves: list[Tagged] = []
-    boss = _actor_of([campaign.organiser])
     since = campaign.launched_on or campaign.starts_on
 
     def launch(draw: st.DrawFn) -> Step:
         launched_on = _day_within(draw, campaign)
-        return Step(c.LaunchCampaign(campaign_id=campaign.id, launched_on=launched_on), draw(boss))
+        return _issuer(draw, state, c.LaunchCampaign(campaign_id=campaign.id, launched_on=launched_on))
 
     def conclude(draw: st.DrawFn) -> Step:
         unfinished = any(
@@ -415,7 +445,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
             summary=draw(_words()),
             override_reason=draw(_words() if unfinished else st.one_of(st.none(), _words())),
         )
-        return Step(command, draw(boss))
+        return _issuer(draw, state, command)
 
     final = [i for i in campaign.inspection_ids if state.inspections[i].has_final_verdict]
 
@@ -427,7 +457,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
             inspection_ids=tuple(dict.fromkeys(draw(st.lists(_pick(final), min_size=1, max_size=4)))),
         )
         published = {b.bulletin_id for b in campaign.bulletins}
-        return Step(_unique(command, "title", published), draw(boss))
+        return _issuer(draw, state, _unique(command, "title", published))
 
     if campaign.status is CampaignState.PLANNED and campaign.departments:
         moves.append((c.LaunchCampaign, launch))
@@ -438,7 +468,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
     return moves
 
 
-def _creation_moves(campaign: CampaignView) -> list[Tagged]:
+def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
     """New activities, inspections, nominations and departments: while the campaign is open."""
     if campaign.status not in (CampaignState.PLANNED, CampaignState.LAUNCHED):
         return []
@@ -452,7 +482,7 @@ def _creation_moves(campaign: CampaignView) -> list[Tagged]:
             code = draw(department_codes().filter(lambda code: code not in enlisted))
             name_zh, name_en = draw(_words()), draw(_words())
         command = c.EnlistDepartment(campaign_id=campaign.id, code=code, name_zh=name_zh, name_en=name_en)
-        return Step(command, draw(_actor_of([campaign.organiser])))
+        return _issuer(draw, state, command)
 
     def plan_activity(draw: st.DrawFn) -> Step:
         lead = draw(_pick(enlisted))
@@ -465,7 +495,7 @@ def _creation_moves(campaign: CampaignView) -> list[Tagged]:
             partners=tuple(draw(st.lists(_words(), max_size=1))),
             targets=draw(st.dictionaries(metrics(), st.integers(1, 200), max_size=2)),
         )
-        return Step(_unique(command, "title", campaign.activity_ids), draw(_actor_of([lead])))
+        return _issuer(draw, state, _unique(command, "title", campaign.activity_ids))
 
     def plan_inspection(draw: st.DrawFn) -> Step:
         inspector = draw(_pick(enlisted))
@@ -481,7 +511,8 @@ def _creation_moves(campaign: CampaignView) -> list[Tagged]:
             product_category=draw(st.one_of(st.sampled_from(PRODUCT_CATEGORIES), _words())),
             planned_on=_day_within(draw, campaign),
         )
-        return Step(_unique(command, "reference", campaign.inspection_ids), draw(_actor_of([inspector])))
+        # Under another department's activity, only the organiser may plan it: the rules decide.
+        return _issuer(draw, state, _unique(command, "reference", campaign.inspection_ids))
 
     def nominate(draw: st.DrawFn) -> Step:
         department = draw(_pick(enlisted))
@@ -492,7 +523,7 @@ def _creation_moves(campaign: CampaignView) -> list[Tagged]:
             deeds=draw(_words()),
             nominating_department=department,
         )
-        return Step(_unique(command, "person", campaign.commendation_ids), draw(_actor_of([department])))
+        return _issuer(draw, state, _unique(command, "person", campaign.commendation_ids))
 
     moves: list[Tagged] = []
     if enlisted:
@@ -502,9 +533,8 @@ def _creation_moves(campaign: CampaignView) -> list[Tagged]:
     return moves
 
 
-def _activity_moves(campaign: CampaignView, activity: ActivityView) -> list[Tagged]:
+def _activity_moves(state: LedgerState, campaign: CampaignView, activity: ActivityView) -> list[Tagged]:
     status = activity.status
-    lead = _actor_of([activity.lead_department])
     aid = activity.id
     started_on = activity.started_on or campaign.starts_on
 
@@ -545,19 +575,19 @@ def _activity_moves(campaign: CampaignView, activity: ActivityView) -> list[Tagg
         makers.append((c.CompleteActivity, complete))
     if status in (ActivityState.PLANNED, ActivityState.SCHEDULED, ActivityState.POSTPONED, ActivityState.STARTED):
         makers.append((c.CancelActivity, cancel))
-    return _issued_by(lead, makers)
+    return _issued_by(state, makers)
 
 
-def _issued_by(who: Strategy[Actor], makers: Sequence[tuple[type[c.Command], Maker]]) -> list[Tagged]:
-    """Each maker's kind, and a move that draws its command and an actor from ``who``."""
+def _issued_by(state: LedgerState, makers: Sequence[tuple[type[c.Command], Maker]]) -> list[Tagged]:
+    """Each maker's kind, and a move that draws its command and an actor responsible for it."""
 
     def move(command: Maker) -> Move:
-        return lambda draw: Step(command(draw), draw(who))
+        return lambda draw: _issuer(draw, state, command(draw))
 
     return [(kind, move(command)) for kind, command in makers]
 
 
-def _inspection_moves(inspection: InspectionView) -> list[Tagged]:
+def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Tagged]:
     status = inspection.status
     iid = inspection.id
     samples = inspection.samples
@@ -669,19 +699,17 @@ def _inspection_moves(inspection: InspectionView) -> list[Tagged]:
         makers += [(c.ImposePenalty, penalise), (c.TransferCase, transfer)]
     if (status is S.VERDICT_ISSUED and conforming) or status in (S.RECTIFIED, S.PENALISED, S.TRANSFERRED):
         makers.append((c.CloseInspection, close))
-    inspector = _actor_of([inspection.inspecting_department])
-    moves = _issued_by(inspector, makers)
     if status is S.VERDICT_ISSUED and any(
         s.result is not None and not s.result.passed and s.objected_on is None for s in samples
     ):
-        # The subject lodges an objection itself as often as the inspectors record one: any department may.
-        moves += _issued_by(st.one_of(inspector, actors()), [(c.ObjectToResult, object_to)])
-    return moves
+        # Recorded for the subject by the inspecting department: under the default policy no
+        # subject acts itself, and no other department may object (the rules say who).
+        makers.append((c.ObjectToResult, object_to))
+    return _issued_by(state, makers)
 
 
 def _commendation_moves(state: LedgerState, commendation: CommendationView) -> list[Tagged]:
     campaign = state.campaigns[commendation.campaign_id]
-    boss = _actor_of([campaign.organiser])
     cid = commendation.id
     ceremonies = [a for a in campaign.activity_ids if state.activities[a].activity_kind is ActivityKind.AWARD_CEREMONY]
 
@@ -716,7 +744,7 @@ def _commendation_moves(state: LedgerState, commendation: CommendationView) -> l
         makers.append((c.ConferCommendation, confer))
     if commendation.status is CommendationState.CONFERRED:
         makers.append((c.PubliciseCommendation, publicise))
-    return _issued_by(boss, makers)
+    return _issued_by(state, makers)
 
 
 def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strategy[Step]:
@@ -756,9 +784,9 @@ def _any_step(draw: st.DrawFn, pools: _Pools, focus: UUID | None) -> Step:
         if name not in ("command", "idempotency_key")
     }
     command = cls(**fields)
-    responsible = pools.responsible(command)
-    if responsible and not draw(_one_in(4)):
-        return Step(command, draw(_actor_of(responsible)))
+    who = _responsible(pools.state, command)
+    if who and not draw(_one_in(4)):
+        return Step(command, draw(_actor_of(who)))
     return Step(command, draw(_actor_of(pools.departments)))
 
 
@@ -861,31 +889,3 @@ class _Pools:
         if name in _DEPARTMENT_FIELDS:
             return st.one_of(_pick(self.departments), department_codes())
         return _words()
-
-    def responsible(self, command: c.Command) -> list[str]:
-        """Departments the default policy accepts for ``command``, as far as the state tells."""
-        state = self.state
-
-        def organiser(aggregate_id: UUID) -> list[str]:
-            campaign = state.campaign_of(aggregate_id)
-            return [campaign.organiser] if campaign is not None else []
-
-        if isinstance(command, c.PlanCampaign):
-            return [command.organiser]
-        if isinstance(command, c.PlanActivity):
-            return [command.lead_department, *organiser(command.campaign_id)]
-        if isinstance(command, c.PlanInspection):
-            return [command.inspecting_department, *organiser(command.campaign_id)]
-        if isinstance(command, c.NominateCraftsman):
-            return [command.nominating_department]
-        if isinstance(command, c.EnlistDepartment | c.LaunchCampaign | c.ConcludeCampaign | c.PublishBulletin):
-            return organiser(command.campaign_id)
-        if isinstance(command, c.ReviewNomination | c.ConferCommendation | c.PubliciseCommendation):
-            return organiser(command.commendation_id)
-        activity = state.activities.get(getattr(command, "activity_id", None))  # type: ignore[arg-type]
-        if activity is not None:
-            return [activity.lead_department]
-        inspection = state.inspections.get(getattr(command, "inspection_id", None))  # type: ignore[arg-type]
-        if inspection is not None:
-            return [inspection.inspecting_department]
-        return []

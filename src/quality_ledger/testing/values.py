@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
-from quality_ledger.domain.values import Actor
+from quality_ledger.domain.values import Actor, SampleId, UserName
 
 __all__ = [
     "DEPARTMENTS",
@@ -241,15 +244,40 @@ def names() -> Strategy[str]:
     return st.one_of(st.sampled_from(WORDS), cjk_text(), glossed(), mixed_script_text())
 
 
+def _spaced(text: str) -> str:
+    """``text`` with every space character (U+3000, ...) written as U+0020, as identifiers require."""
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
+
+
+def _accepted_as(kind: Any) -> Callable[[str], bool]:
+    """Whether the ledger's own type ``kind`` accepts a text: the kit asks the
+    domain's bounds rather than copying them."""
+    adapter: TypeAdapter[str] = TypeAdapter(kind)
+
+    def accepted(text: str) -> bool:
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            return False
+        return True
+
+    return accepted
+
+
 @functools.cache
 def sample_ids() -> Strategy[str]:
-    """Sample ids: lab-style (``S-017``) or names as printed on a seal."""
-    return st.one_of(st.from_regex(r"S-?[0-9]{1,3}", fullmatch=True), names())
+    """Sample ids: lab-style (``S-017``) or names as printed on a seal (an identifier: no invisible characters)."""
+    return st.one_of(
+        st.from_regex(r"S-?[0-9]{1,3}", fullmatch=True), names().map(_spaced).filter(_accepted_as(SampleId))
+    )
 
 
 @functools.cache
 def user_names() -> Strategy[str]:
-    return st.one_of(st.from_regex(r"[a-z]{2,6}\.[a-z]{2,6}", fullmatch=True), names())
+    """User names: ``zhang.min`` style, or names in any script (an identifier: no invisible characters)."""
+    return st.one_of(
+        st.from_regex(r"[a-z]{2,6}\.[a-z]{2,6}", fullmatch=True), names().map(_spaced).filter(_accepted_as(UserName))
+    )
 
 
 def actors(departments: Sequence[str] | None = None) -> Strategy[Actor]:

@@ -1,0 +1,260 @@
+"""What each command does, once the command line is parsed.
+
+Imported only after parsing (it loads the ledger, SQLAlchemy and
+eventsourcing). Each action checks its file arguments first, then opens the
+ledger: read-only commands with ``create=False``, so that a mistyped path says
+"no ledger at PATH" instead of creating an empty ledger there. A finding (a
+broken chain, differing views) is printed in full on stdout, then raised, so
+that ``main`` adds its one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from quality_ledger import commands as c
+from quality_ledger import render
+from quality_ledger.audit.export import export_evidence, export_trail
+from quality_ledger.audit.replay import ReplayCertificate
+from quality_ledger.audit.verify import Checkpoint, generate_key
+from quality_ledger.cli import files
+from quality_ledger.cli.exits import Finding
+from quality_ledger.errors import ConfigurationError, IntegrityError
+from quality_ledger.ledger import Ledger
+from quality_ledger.persistence import redact
+from quality_ledger.progress import Bar
+
+Action = Callable[[argparse.Namespace], int]
+
+
+def _open(args: argparse.Namespace, *, create: bool) -> Ledger:
+    return Ledger.open(args.url, views_url=args.views_url, create=create)
+
+
+def _where(url: str) -> str:
+    """The ledger's URL without its password, and for a SQLite file its full path."""
+    shown = redact(url)
+    if urlsplit(url).scheme.split("+")[0] == "sqlite":
+        rest = unquote(url.split("://", 1)[1])
+        path = rest[1:] if rest.startswith("/") else rest
+        if path and path != ":memory:":
+            return f"{shown} ({Path(path).absolute()})"
+    return shown
+
+
+def demo(args: argparse.Namespace) -> int:
+    from quality_ledger.scenarios import xian2017
+
+    spec = xian2017.XIAN_2017.campaign
+    demo_id = c.PlanCampaign(
+        title=spec.title, theme=spec.theme, organiser=spec.organiser, starts_on=spec.starts_on, ends_on=spec.ends_on
+    ).new_id()
+    with _open(args, create=True) as ledger:
+        others = [x for x in ledger.campaigns() if x.campaign_id != demo_id]
+        if others and not args.allow_other_campaigns:
+            msg = (
+                f"the ledger at {redact(ledger.url)} already holds {len(others)} other campaign(s) "
+                f"({others[0].title!r}...); the log is append-only, so the demo would stay there for good: "
+                "pass --allow-other-campaigns to load it anyway, or give another --url"
+            )
+            raise ConfigurationError(msg)
+        bar = Bar("loading the Xi'an 2017 Quality Month")
+        before = ledger.position()
+        campaign_id = xian2017.load(ledger)
+        recorded = ledger.position() - before
+        bar.close("already loaded, nothing new recorded" if recorded == 0 else f"{recorded} events recorded")
+        print(render.campaign_status(ledger.campaign_status(campaign_id)))
+        print(f"\nledger: {_where(ledger.url)}")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as ledger:
+        campaigns = ledger.campaigns()
+        chosen = args.campaign or (campaigns[0].campaign_id if len(campaigns) == 1 else None)
+        state = ledger.campaign_status(chosen) if chosen is not None else None
+    if args.json:
+        doc = {
+            "campaigns": [x.model_dump(mode="json") for x in campaigns],
+            "status": None if state is None else render.status_document(state),
+        }
+        print(render.document(doc))
+    else:
+        print(render.campaign_status(state) if state is not None else render.campaigns(campaigns))
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as ledger:
+        events = ledger.history(args.aggregate)
+    if args.json:
+        doc = {"aggregate_id": str(args.aggregate), "events": [e.model_dump(mode="json") for e in events]}
+        print(render.document(doc))
+    else:
+        print(render.history(events))
+    return 0
+
+
+def trail(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as ledger:
+        page = ledger.audit_trail(
+            actor=args.actor,
+            department=args.department,
+            aggregate_id=args.aggregate,
+            since=args.since,
+            until=args.until,
+            after=args.after,
+            limit=args.limit,
+        )
+    if args.json:
+        print(render.document(page.model_dump(mode="json")))
+        return 0
+    print(render.trail(page))
+    if page.next_after is not None:
+        sys.stdout.flush()  # keep the table before the hint when both go to one terminal
+        print(f"more: --after {page.next_after}", file=sys.stderr)
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    against = files.read_model(args.against, Checkpoint, "checkpoint") if args.against else None
+    certificate = (
+        files.read_model(args.certificate, ReplayCertificate, "replay certificate") if args.certificate else None
+    )
+    with _open(args, create=False) as ledger:
+        bar = Bar("verifying the hash chain")
+        report = ledger.verify(against=against, public_key=args.public_key, certificate=certificate, progress=bar)
+        bar.close(f"{report.checked} events checked")
+    print(render.document(report.model_dump(mode="json")) if args.json else render.verify(report))
+    if report.first_break is not None:
+        msg = f"BROKEN at {report.first_break}"
+        raise IntegrityError(msg)
+    if not report.ok:
+        msg = f"the replay certificate for position {certificate.position if certificate else '?'} differs"
+        raise IntegrityError(msg)
+    return 0
+
+
+def checkpoint(args: argparse.Namespace) -> int:
+    key = files.private_key(args.sign_key) if args.sign_key else None
+    if args.out:
+        files.check_out(args.out, force=args.force)
+    with _open(args, create=False) as ledger:
+        point = ledger.checkpoint(key)
+    _emit(point.model_dump_json(indent=2), args.out)
+    return 0
+
+
+def keygen(args: argparse.Namespace) -> int:
+    files.check_out(args.private_key, force=args.force)
+    pem, public = generate_key()
+    files.write_private(args.private_key, pem, force=args.force)
+    print(public)
+    return 0
+
+
+def certificate(args: argparse.Namespace) -> int:
+    if args.out:
+        files.check_out(args.out, force=args.force)
+    with _open(args, create=False) as ledger:
+        bar = Bar("replaying every view")
+        found = ledger.replay_certificate()
+        bar.close(f"up to position {found.position}")
+    _emit(found.model_dump_json(indent=2), args.out)
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    instant = args.as_of.instant if args.as_of else None
+    with _open(args, create=False) as ledger:
+        bar = Bar("replaying")
+        with ledger.as_of(instant, position=args.position, occurred_by=args.occurred_by) as then:
+            bar.close(f"{then.position()} events up to position {then.as_of_position}")
+            if then.position() == 0 and ledger.position() > 0 and args.as_of:
+                _explain_empty(ledger, args)
+            for campaign in then.campaigns():
+                print(render.campaign_status(then.campaign_status(campaign.campaign_id)), end="\n\n")
+    return 0
+
+
+def _explain_empty(ledger: Ledger, args: argparse.Namespace) -> None:
+    """--as-of is recorded time; a date there usually meant a business date."""
+    first = ledger.audit_trail(limit=1).entries[0].recorded_at
+    day = args.as_of.instant.date()
+    print(
+        f"quality-ledger: note: nothing was recorded by {args.as_of.instant:%Y-%m-%d %H:%M:%S} UTC "
+        f"(the first event was recorded at {first:%Y-%m-%d %H:%M:%S} UTC): --as-of cuts by recorded time; "
+        f"for the state on the business date {day} use --occurred-by {day}",
+        file=sys.stderr,
+    )
+
+
+def export(args: argparse.Namespace) -> int:
+    files.check_out(args.out, force=args.force, directory=args.what == "evidence")
+    with _open(args, create=False) as ledger:
+        if args.what == "trail":
+            with files.writing(args.out) as stream:
+                count = export_trail(ledger, stream, args.format)
+            print(f"{count} audit-trail entries written to {args.out}", file=sys.stderr)
+            return 0
+        bar = Bar("exporting evidence")
+        with files.directory(args.out) as into:
+            counts = export_evidence(ledger, into, args.format, progress=bar)
+        bar.close(f"{counts['events']} events, {counts['links']} links written to {args.out}")
+    return 0
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        print(text)
+        return
+    with files.writing(out) as stream:
+        stream.write(text + "\n")
+
+
+def views_rebuild(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as ledger:
+        bar = Bar("rebuilding views")
+        applied = ledger.views.rebuild(progress=bar)
+        bar.close(f"{applied} events applied")
+    return 0
+
+
+def views_verify(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as ledger:
+        bar = Bar("verifying views")
+        report = ledger.views.verify(progress=bar)
+        bar.close("equal to a rebuild" if report.ok else f"{len(report.rows)} differences")
+    if args.json:
+        doc = {
+            "ok": report.ok,
+            "position": report.position,
+            "differences": [r.model_dump(mode="json") for r in report.rows],
+        }
+        print(render.document(doc))
+    elif report.rows:
+        print("\n".join(map(str, report.rows)))
+    if not report.ok:
+        msg = f"the views differ from a rebuild up to position {report.position} in {len(report.rows)} place(s)"
+        raise Finding(msg)
+    return 0
+
+
+ACTIONS: dict[str, Action] = {
+    "demo": demo,
+    "status": status,
+    "history": history,
+    "audit trail": trail,
+    "audit verify": verify,
+    "audit checkpoint": checkpoint,
+    "audit keygen": keygen,
+    "audit certificate": certificate,
+    "audit replay": replay,
+    "audit export": export,
+    "views rebuild": views_rebuild,
+    "views verify": views_verify,
+}

@@ -1,0 +1,290 @@
+"""The command line's grammar: every command, option and help text.
+
+This module imports only the standard library and ``quality_ledger.errors``
+so that ``--help`` and ``--version`` answer at once; the ledger, SQLAlchemy
+and eventsourcing load only when a command runs (see ``actions``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NamedTuple, NoReturn
+from uuid import UUID
+
+from quality_ledger.errors import LedgerError
+
+PROG = "quality-ledger"
+URL_VARIABLE = "QUALITY_LEDGER_URL"
+DEFAULT_URL = "sqlite:///quality_ledger.db"
+"""Copies of ``quality_ledger.persistence``'s constants (that module imports
+eventsourcing); tests/integration/test_cli.py holds them equal."""
+
+MAX_POSITION = 2**63 - 1
+"""Positions and limits are stored as signed 64-bit integers."""
+
+
+class UsageError(LedgerError, ValueError):
+    """The command line itself is wrong: an unknown option, a missing or
+    malformed argument. argparse's message, on one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that an error raises instead of printing usage and
+    exiting, so that ``main`` reports it as one line with a documented code."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked (importlib.metadata costs a few ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("quality_ledger")
+        except PackageNotFoundError:
+            number = "unknown (not installed)"
+        print(f"{PROG} {number}")  # on stdout, as argparse's own version action does
+        parser.exit()
+
+
+# Argument types: each raises ArgumentTypeError with a message naming the value.
+
+
+def uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        msg = f"not an id (a UUID such as 3f2b...-...): {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def count(text: str) -> int:
+    """A position or offset: 0 .. 2**63-1."""
+    return _integer(text, 0)
+
+
+def positive(text: str) -> int:
+    """A page size or position that must be at least 1."""
+    return _integer(text, 1)
+
+
+def _integer(text: str, lowest: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"not a whole number: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not lowest <= value <= MAX_POSITION:
+        msg = f"{value} is out of range ({lowest} .. {MAX_POSITION})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def instant(text: str) -> datetime:
+    """An ISO 8601 date or date-time; naive means UTC, a bare date its midnight."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"not an ISO 8601 date or time (2017-09-15, 2017-09-15T08:00, 2017-09-15T08:00+08:00): {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Cut(NamedTuple):
+    """``--as-of``: the instant, and whether it was given as a bare date."""
+
+    instant: datetime
+    bare_date: bool
+
+
+def as_of(text: str) -> Cut:
+    """A bare date means the end of that day (UTC): everything recorded on it counts."""
+    value = instant(text)
+    if len(text.strip()) == len("2017-09-15"):
+        return Cut(datetime.combine(value.date(), time.max, tzinfo=UTC), bare_date=True)
+    return Cut(value, bare_date=False)
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"not an ISO 8601 date (2017-09-15): {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def public_key(text: str) -> str:
+    """An Ed25519 public key as printed by ``audit keygen``: 64 hex digits."""
+    try:
+        raw = bytes.fromhex(text.strip())
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        msg = f"not an Ed25519 public key (64 hex digits, as 'audit keygen' prints): {text[:80]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return raw.hex()
+
+
+# The grammar.
+
+
+def _common(*, views: bool = True) -> _Parser:
+    """Options every command accepts, before or after its name.
+
+    ``default=SUPPRESS`` on the copies under each command means "not given
+    here": they then leave the value parsed before the command untouched.
+    """
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help=f"the ledger: sqlite:///FILE, postgresql://USER@HOST/DB or memory:// (default: ${URL_VARIABLE}, else {DEFAULT_URL})",
+    )
+    if views:
+        common.add_argument(
+            "--views-url",
+            default=argparse.SUPPRESS,
+            metavar="URL",
+            help="database of the SQL views, if not the ledger's own (any SQLAlchemy URL)",
+        )
+    return common
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout instead of text (keys: docs/cli.md)"
+    )
+
+
+def _out(parser: argparse.ArgumentParser, what: str, *, required: bool = False) -> None:
+    parser.add_argument("--out", type=Path, required=required, metavar="PATH", help=what)
+    parser.add_argument("--force", action="store_true", help="replace what --out names if it already exists")
+
+
+def build() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(
+        prog=PROG,
+        description="Event-sourced ledgers of public quality campaigns: load, inspect, audit and verify them.",
+        epilog="Exit codes: 0 ok, 1 a finding (broken chain, differing views), 2 usage or input, "
+        "3 store unavailable, 70 internal error, 130 interrupted. See docs/cli.md.",
+        parents=[_common()],
+    )
+    parser.set_defaults(url=None, views_url=None)
+    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="load the Xi'an 2017 Quality Month and print where it stands",
+        description="Load the Xi'an 2017 Quality Month (895 events) and print where it stands. "
+        "Loading again records nothing.",
+    )
+    demo.add_argument(
+        "--allow-other-campaigns",
+        action="store_true",
+        help="load the demo into a ledger that already holds other campaigns (it stays there: the log is append-only)",
+    )
+
+    status = sub.add_parser("status", parents=[common], help="print where a campaign stands, or list the campaigns")
+    status.add_argument(
+        "campaign", type=uuid, nargs="?", help="campaign id (default: the only campaign; with several, a list)"
+    )
+    _json(status)
+
+    history = sub.add_parser("history", parents=[common], help="print an aggregate's recorded events")
+    history.add_argument("aggregate", type=uuid, help="id of a campaign, activity, inspection or commendation")
+    _json(history)
+
+    audit = sub.add_parser(
+        "audit", parents=[common], help="audit trail, hash-chain verification, checkpoints, replays, exports"
+    ).add_subparsers(dest="audit_action", required=True, metavar="AUDIT_COMMAND")
+    trail = audit.add_parser("trail", parents=[common], help="who did what, when: filtered, one page at a time")
+    trail.add_argument("--actor", metavar="USER", help="only events recorded by this user")
+    trail.add_argument("--department", metavar="CODE", help="only events recorded by this department (XA-QTS)")
+    trail.add_argument("--aggregate", type=uuid, metavar="ID", help="only this aggregate's events")
+    trail.add_argument("--since", type=instant, metavar="WHEN", help="recorded at or after (ISO 8601; naive is UTC)")
+    trail.add_argument("--until", type=instant, metavar="WHEN", help="recorded before (ISO 8601; naive is UTC)")
+    trail.add_argument(
+        "--after", type=count, default=0, metavar="POSITION", help="start after this position (from the previous page)"
+    )
+    trail.add_argument("--limit", type=positive, default=50, metavar="N", help="entries per page (default 50)")
+    _json(trail)
+
+    check = audit.add_parser(
+        "verify", parents=[common], help="recompute the hash chain over the whole log (exit 1 on a break)"
+    )
+    check.add_argument("--against", type=Path, metavar="FILE", help="a checkpoint JSON file the log must still match")
+    check.add_argument(
+        "--public-key", type=public_key, metavar="HEX", help="trusted Ed25519 public key of a signed checkpoint"
+    )
+    check.add_argument(
+        "--certificate", type=Path, metavar="FILE", help="a replay certificate JSON file to compare with a fresh replay"
+    )
+    _json(check)
+
+    point = audit.add_parser("checkpoint", parents=[common], help="print or write the log's size and head link")
+    point.add_argument("--sign-key", type=Path, metavar="PEM", help="Ed25519 private key (PEM) to sign it with")
+    _out(point, "write the checkpoint JSON to this file instead of stdout")
+
+    keygen = audit.add_parser(
+        "keygen",
+        help="make an Ed25519 key pair for signing checkpoints (opens no ledger)",
+        description="Write a new private key (PEM, mode 0600) and print its public key (hex) on stdout.",
+    )
+    keygen.add_argument("private_key", type=Path, metavar="PEM", help="where to write the private key")
+    keygen.add_argument("--force", action="store_true", help="replace an existing key file (the old key is lost)")
+
+    cert = audit.add_parser("certificate", parents=[common], help="digest of every view after a full replay")
+    cert.add_argument("--position", type=count, metavar="N", help="replay up to this position (default: all)")
+    _out(cert, "write the certificate JSON to this file instead of stdout")
+
+    replay = audit.add_parser(
+        "replay",
+        parents=[common],
+        help="where campaigns stood at a recorded instant, a position or a business date",
+        description="Replay the log into memory up to a cut and print each campaign's status then. "
+        "--as-of cuts by when events were recorded, --occurred-by by their business dates.",
+    )
+    cut = replay.add_mutually_exclusive_group()
+    cut.add_argument(
+        "--as-of",
+        type=as_of,
+        metavar="WHEN",
+        help="recorded at or before this instant (ISO 8601; naive is UTC; a bare date means the end of that day)",
+    )
+    cut.add_argument("--position", type=count, metavar="N", help="up to this log position")
+    replay.add_argument(
+        "--occurred-by", type=day, metavar="DATE", help="what the log says about the state on this business date"
+    )
+
+    export = audit.add_parser("export", parents=[common], help="export the audit trail or an evidence bundle")
+    export.add_argument(
+        "what", choices=["trail", "evidence"], help="trail: one file; evidence: events, links, report, checkpoint"
+    )
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="file format (default jsonl)")
+    _out(export, "a file (trail) or a directory (evidence); its parent must exist", required=True)
+
+    views = sub.add_parser(
+        "views", parents=[common], help="rebuild the SQL views from the log, or verify them against a rebuild"
+    ).add_subparsers(dest="views_action", required=True, metavar="VIEWS_COMMAND")
+    views.add_parser("rebuild", parents=[common], help="clear the views and apply the whole log again")
+    views_verify = views.add_parser(
+        "verify", parents=[common], help="rebuild in memory and list every differing row (exit 1 if any)"
+    )
+    _json(views_verify)
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    return build().parse_args(argv)
