@@ -25,9 +25,10 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 
+from quality_ledger import names  # noqa: F401  # installs the stable names before any topic is read or written
 from quality_ledger.errors import (
     ConfigurationError,
     IntegrityError,
@@ -535,7 +536,7 @@ class PydanticMapper(Mapper[UUID]):
                 body = stored_event.state[1:] if stored_event.state.startswith(b"{") else b"}"
                 return cls.model_validate_json(head.encode() + body)
             return self._upcast(cls, stored_event)
-        except (ValueError, TypeError, AttributeError, ImportError, ValidationError) as e:
+        except (ValueError, TypeError, AttributeError, ImportError, TopicError, ValidationError) as e:
             msg = f"stored event {where} cannot be read: {e}"
             raise IntegrityError(msg) from e
 

@@ -40,6 +40,13 @@ class DomainEvent(Frozen, CanMutateAggregate[UUID]):
     timestamp: datetime
     meta: EventMeta | None = None
 
+    TOPIC: ClassVar[str]
+    """What the class is stored as (``quality_ledger.names`` gives the stable ones)."""
+
+    def __init_subclass__(cls) -> None:
+        _own_topic(cls)
+        super().__init_subclass__()
+
     def apply(self, aggregate: Any) -> None:
         """Default: the event changes nothing but the version."""
 
@@ -47,6 +54,14 @@ class DomainEvent(Frozen, CanMutateAggregate[UUID]):
         """What the event says, without the envelope every event carries
         (originator id and version, timestamp, meta, creation topic)."""
         return self.model_dump(mode=mode, exclude={*ENVELOPE, *exclude})
+
+
+def _own_topic(cls: type) -> None:
+    """Give ``cls`` eventsourcing's default topic as its own, so a subclass
+    never inherits the stable name of the class it extends (two classes
+    stored under one name would read back as the same class)."""
+    if "TOPIC" not in cls.__dict__:
+        cls.TOPIC = f"{cls.__module__}:{cls.__qualname__}"  # type: ignore[attr-defined]
 
 
 class CreationEvent(DomainEvent, CanInitAggregate[UUID]):
@@ -102,6 +117,13 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
     """An aggregate whose whole state is one frozen pydantic model."""
 
     kind: ClassVar[str] = "aggregate"
+    TOPIC: ClassVar[str]
+    """What the class is stored as, inside creation events and snapshots (see ``quality_ledger.names``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        _own_topic(cls)
+        super().__init_subclass__(**kwargs)
+
     if TYPE_CHECKING:
         state: S
         state_model: ClassVar[type[AggregateState]]
