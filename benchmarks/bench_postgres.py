@@ -28,11 +28,9 @@ from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
-from _common import LANES, commands_bare, commands_ledger, decode_all
+from _common import LANES, bare_store, commands_bare, commands_ledger, decode_all
 
 from quality_ledger import Ledger
-from quality_ledger.ledger import _Store
-from quality_ledger.persistence import env_for
 from quality_ledger.testing.synthetic import fill
 
 
@@ -58,7 +56,7 @@ def fresh_schema(url: str) -> Iterator[str]:
 
 
 def catch_up_bare(events_url: str) -> float:
-    store = _Store(env=env_for(events_url))
+    store = bare_store(events_url)
     try:
         started = time.perf_counter()
         count = decode_all(store)
