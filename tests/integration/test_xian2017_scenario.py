@@ -17,6 +17,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import pytest
+from pydantic import BaseModel
 
 from quality_ledger import Ledger
 from quality_ledger.domain.activity import ActivityView
@@ -39,6 +40,7 @@ from quality_ledger.scenarios.xian2017 import (
 from tests.conftest import event_count
 
 V = TypeVar("V", bound=AggregateState)
+M = TypeVar("M", bound=BaseModel)
 
 
 def open_ledger(backend: str, directory: Path) -> Ledger:
@@ -240,21 +242,34 @@ def test_concluding_is_a_separate_step(ledger: Ledger) -> None:
 # The figures follow the data ----------------------------------------------------------
 
 
+def replace(spec: M, **changes: object) -> M:
+    """A copy of ``spec`` with ``changes``, validated like the case file."""
+    return type(spec).model_validate({**dict(spec), **changes})
+
+
 def with_extra_failed_sample(scenario: Scenario) -> Scenario:
     """Another nonconforming sample in an inspection already ordered to rectify."""
     target = scenario.inspection("QTS-2017-ZX-01")
-    extra = SampleSpec("ZX01-5", "实木复合地板", "SM-170702", date(2017, 9, 13), date(2017, 9, 22), ("甲醛释放量",))
-    changed = dataclasses.replace(target, samples=(*target.samples, extra))
+    extra = SampleSpec(
+        sample_id="ZX01-5",
+        product="实木复合地板",
+        batch="SM-170702",
+        taken_on=date(2017, 9, 13),
+        tested_on=date(2017, 9, 22),
+        failed_items=("甲醛释放量",),
+    )
+    changed = replace(target, samples=(*target.samples, extra))
     inspections = tuple(changed if i is target else i for i in scenario.inspections)
-    return dataclasses.replace(scenario, inspections=inspections)
+    return replace(scenario, inspections=inspections)
 
 
 def with_extra_school_report(scenario: Scenario) -> Scenario:
     """Five more schools reported by the Education Bureau."""
     target = next(a for a in scenario.activities if a.lead == "XA-EDU")
-    changed = dataclasses.replace(target, progress=(*target.progress, Progress(date(2017, 10, 13), {"schools": 5})))
+    report = Progress(reported_on=date(2017, 10, 13), amounts={"schools": 5})
+    changed = replace(target, progress=(*target.progress, report))
     activities = tuple(changed if a is target else a for a in scenario.activities)
-    return dataclasses.replace(scenario, activities=activities)
+    return replace(scenario, activities=activities)
 
 
 def school_total(e: Expected) -> int:
