@@ -25,6 +25,7 @@ __all__ = [
     "ReadOnly",
     "RuleViolation",
     "StoreUnavailable",
+    "ViewsOutdated",
 ]
 
 
@@ -115,3 +116,9 @@ class ReadOnly(LedgerError, PermissionError):
 class StoreUnavailable(LedgerError, ConnectionError):
     """The store could not be reached or failed mid-write: the command's
     outcome is unknown. Retry with the same idempotency key; it counts once."""
+
+
+class ViewsOutdated(LedgerError, RuntimeError):
+    """The SQL views were built by another version of the projections (another
+    shape or logic) and this ledger will not serve or extend them until they
+    are migrated: ``quality-ledger views migrate`` (docs/views.md)."""

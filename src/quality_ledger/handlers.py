@@ -22,9 +22,9 @@ from quality_ledger.domain.base import LedgerAggregate
 from quality_ledger.domain.campaign import BulletinRecord, Campaign, CampaignView, Department
 from quality_ledger.domain.commendation import Commendation, CommendationView, MediaItem
 from quality_ledger.domain.inspection import Inspection, InspectionView, Subject
-from quality_ledger.domain.values import Actor
+from quality_ledger.domain.values import Actor, LodgedBy
 from quality_ledger.errors import InvalidCommand, InvariantViolated, NotFound, PermissionDenied
-from quality_ledger.policy import Policy, may_issue, responsible_departments, subject_of
+from quality_ledger.policy import Policy, SubjectPolicy, may_issue, responsible_departments, subject_of
 
 A = TypeVar("A", bound=LedgerAggregate)  # type: ignore[type-arg]
 
@@ -281,8 +281,22 @@ def _(cmd: c.ObjectToResult, ctx: Context) -> Work:
     # The subject lodges the objection, or the inspecting department records it for the
     # subject; never another department (see responsible_departments).
     inspection = inspected(cmd, ctx, cmd.inspection_id)
-    inspection.object_to_result(cmd.sample_id, cmd.lodged_on)
+    inspection.object_to_result(cmd.sample_id, cmd.lodged_on, lodged_by=lodged_by(ctx, inspection.state))
     return Work(inspection)
+
+
+def lodged_by(ctx: Context, inspection: InspectionView) -> LodgedBy | None:
+    """Which of the two ways in the objection took, once ``permit`` let it in:
+    recorded by the inspecting department, or lodged by the subject's own
+    representative. A custom policy may let in an actor who is neither (a
+    supervisor, ``AllowAll`` for an import): then the ledger cannot say on
+    whose behalf, and records None rather than guess (who it was is in the
+    event's metadata)."""
+    if ctx.actor.department == inspection.inspecting_department:
+        return LodgedBy.INSPECTING_DEPARTMENT
+    if isinstance(ctx.policy, SubjectPolicy) and ctx.policy.acts_for_subject(ctx.actor, inspection.subject):
+        return LodgedBy.SUBJECT
+    return None
 
 
 @handle.register

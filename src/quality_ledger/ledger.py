@@ -13,8 +13,15 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper, PersistenceError
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    EventStore,
+    JSONTranscoder,
+    Mapper,
+    PersistenceError,
+)
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import Environment, EnvType
@@ -62,8 +69,10 @@ from quality_ledger.persistence import (
 )
 from quality_ledger.policy import DepartmentPolicy, Policy
 from quality_ledger.projections import Views, ViewsReport, queries, views_engine
+from quality_ledger.projections.migration import MigrationReport, Outdated
 from quality_ledger.projections.runner import Progress
 from quality_ledger.receipts import CommandRecord, Receipt, record_id
+from quality_ledger.snapshots import ReplaceablePOPOAggregateRecorder, SnapshotRepository, SnapshotStore
 from quality_ledger.status import CampaignStatus, campaign_status
 
 log = logging.getLogger(__name__)
@@ -145,6 +154,22 @@ class _Store(Application[UUID]):
             recorder.statement_timeout = float(statement_timeout)  # type: ignore[attr-defined]  # the chained PostgreSQL recorder's
         return recorder
 
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """eventsourcing's snapshot table, in a store that can also overwrite a
+        stale snapshot (see :mod:`quality_ledger.snapshots`)."""
+        recorder: AggregateRecorder
+        if isinstance(self.factory, POPOFactory):
+            recorder = ReplaceablePOPOAggregateRecorder()
+        else:
+            recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return SnapshotStore(mapper=self.mapper, recorder=recorder)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """A repository that loads a snapshot only if it fits today's state
+        model, else replays and replaces it: a snapshot never breaks a read."""
+        snapshots = cast(SnapshotStore, self.snapshots)  # always on (construct_env), built above
+        return SnapshotRepository(self.events, snapshot_store=snapshots)
+
 
 def event_name(event: object) -> str:
     """``Campaign.Planned``: aggregate and past-tense event."""
@@ -195,6 +220,7 @@ class Ledger:
         clock: Clock | None = None,
         create: bool = True,
         adopt: bool = False,
+        outdated_views: Outdated | None = None,
     ) -> Ledger:
         """Open the ledger at ``url``.
 
@@ -224,6 +250,13 @@ class Ledger:
         :meth:`verify` work, the views are built in memory, and
         :meth:`execute` raises :class:`ReadOnly`. Whatever goes wrong is one
         :class:`LedgerError` naming the cause (docs/guide.md, "Opening a ledger").
+
+        Views built by another version of the projections are migrated
+        blue/green on opening (``outdated_views="migrate"``, the default on
+        SQLite and in memory), refused with :class:`ViewsOutdated`
+        (``"refuse"``, the default on PostgreSQL, where other processes share
+        them) or left unserved until :meth:`migrate_views` (``"defer"``):
+        docs/views.md, "Versions and migrations".
         """
         location = locate(url, create=create, adopt=adopt)
         try:
@@ -234,7 +267,7 @@ class Ledger:
             raise
         try:
             engine = views_engine(views_url or location.views_url)
-            views = Views(engine, store.recorder, store.mapper, batch_size=batch_size)
+            views = Views(engine, store.recorder, store.mapper, batch_size=batch_size, outdated=outdated_views)
         except BaseException as e:
             store.close()
             if isinstance(e, Exception) and is_store_error(e):
@@ -497,6 +530,14 @@ class Ledger:
     def rebuild_views(self, *, progress: Progress | None = None) -> int:
         """Clear the views and apply the whole log again; returns how many events were applied."""
         return self.views.rebuild(progress=progress)
+
+    @_guarded
+    def migrate_views(self, *, force: bool = False, progress: Progress | None = None) -> MigrationReport:
+        """Bring the views to this code's version without downtime: rebuilt from
+        zero beside the live ones, checked, swapped in by one transaction
+        (``force``: even if already at this version). Readers keep reading the
+        old views until the swap; see docs/views.md, "Versions and migrations"."""
+        return self.views.migrate(force=force, progress=progress)
 
     @contextmanager
     def _views(self) -> Iterator[Connection]:

@@ -542,9 +542,21 @@ class PydanticMapper(Mapper[UUID]):
 
     @staticmethod
     def _upcast(cls: Any, stored_event: StoredEvent) -> Any:
+        """Bring a stored payload of an earlier schema version up to ``cls``'s,
+        one ``upcast_vN_vM`` at a time. The stored bytes never change (the hash
+        chain covers them): upcasting happens on every read."""
         state: dict[str, Any] = json.loads(stored_event.state)
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
+        if not isinstance(from_version, int) or isinstance(from_version, bool) or from_version < 1:
+            msg = f"class_version {from_version!r} is not a schema version"
+            raise ValueError(msg)
+        if from_version > class_version:
+            msg = (
+                f"it was written with schema v{from_version}, newer than the v{class_version} "
+                "this version of quality_ledger reads: upgrade quality_ledger"
+            )
+            raise ValueError(msg)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1

@@ -107,7 +107,7 @@ class HastyDeskMachine(DeskMachine):
 
 def test_the_machine_finds_the_bug_planted_in_the_desk() -> None:
     # given the desk with the off-by-one / when the machine runs it
-    failure = find_failure(HastyDeskMachine, max_examples=150, stateful_step_count=50)
+    failure = find_failure(HastyDeskMachine, max_examples=1000, stateful_step_count=50)
     # then the desk's invariant fails, once a rectification is ordered, in the fewest commands that order one
     assert isinstance(failure.error, AssertionError)
     assert "notices on" in str(failure.error)

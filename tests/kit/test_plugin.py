@@ -108,7 +108,7 @@ TestServiceMachine.settings = profiles.for_machines()
 
 
 def test_the_planted_bug_is_found():
-    failure = find_failure(LaxMachine, max_examples=300, stateful_step_count=50)
+    failure = find_failure(LaxMachine, max_examples=1000, stateful_step_count=50)
     assert isinstance(failure.error, InvariantBroken)
     names = [e.step.command.name for e in failure.program]
     assert names[:3] == ["PlanCampaign", "EnlistDepartment", "PlanInspection"]

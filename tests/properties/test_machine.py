@@ -109,7 +109,7 @@ class StrictMachine(LedgerMachine):
 def test_a_rectification_allowed_before_the_verdict_is_found_and_reduced_to_a_few_commands() -> None:
     # given a ledger whose rule for ordering a rectification lost its guards
     # when the machine runs it
-    failure = find_failure(LaxMachine, max_examples=100, stateful_step_count=50)
+    failure = find_failure(LaxMachine, max_examples=1000, stateful_step_count=50)
     # then an invariant names a guard the rule skipped
     assert isinstance(failure.error, InvariantBroken)
     assert failure.error.rule in ("rectification-after-nonconforming", "rectification-due-after-order")
@@ -125,7 +125,7 @@ def test_a_rectification_allowed_before_the_verdict_is_found_and_reduced_to_a_fe
 def test_a_rule_that_refuses_a_settled_case_is_found_by_the_valid_steps() -> None:
     # given a ledger that refuses to close any inspection
     # when the machine runs it
-    failure = find_failure(StrictMachine, max_examples=150, stateful_step_count=50)
+    failure = find_failure(StrictMachine, max_examples=1000, stateful_step_count=50)
     # then a valid step was refused: the closing, at the end of a program reduced to what makes it valid
     assert isinstance(failure.error, PromiseBroken)
     assert failure.error.promise == "valid-command-accepted"

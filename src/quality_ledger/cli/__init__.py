@@ -47,7 +47,8 @@ def _run(argv: list[str]) -> int:
     # Loaded only now: the ledger, SQLAlchemy and eventsourcing take most of a second.
     from quality_ledger.cli.actions import ACTIONS
 
-    name = " ".join(x for x in (args.action, getattr(args, "audit_action", ""), getattr(args, "views_action", "")) if x)
+    subcommands = (getattr(args, f"{group}_action", "") for group in ("audit", "views", "schema"))
+    name = " ".join(x for x in (args.action, *subcommands) if x)
     return ACTIONS[name](args)
 
 

@@ -72,6 +72,24 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def load(args: argparse.Namespace) -> int:
+    from quality_ledger.scenarios import loader
+
+    case = loader.read_case(args.case)
+    bar = Bar(f"rehearsing {args.case}")
+    loader.rehearse(case)
+    bar.close("the rules accept every step")
+    with _open(args, create=True) as ledger:
+        bar = Bar(f"loading {args.case}")
+        before = ledger.position()
+        campaign_id = loader.load(ledger, case, progress=bar)
+        recorded = ledger.position() - before
+        bar.close("already loaded, nothing new recorded" if recorded == 0 else f"{recorded} events recorded")
+        print(render.campaign_status(ledger.campaign_status(campaign_id)))
+        print(f"\nledger: {_where(ledger.url)}")
+    return 0
+
+
 def status(args: argparse.Namespace) -> int:
     with _open(args, create=False) as ledger:
         campaigns = ledger.campaigns()
@@ -224,6 +242,18 @@ def views_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def views_migrate(args: argparse.Namespace) -> int:
+    with Ledger.open(args.url, views_url=args.views_url, create=False, outdated_views="defer") as ledger:
+        bar = Bar("migrating views")
+        report = ledger.migrate_views(force=args.force, progress=bar)
+        if report.migrated:
+            was = report.from_version or "none recorded"
+            bar.close(f"{report.applied} events applied, version {was} -> {report.to_version}, swapped in")
+        else:
+            bar.close(f"already at version {report.to_version}, nothing to do (--force rebuilds anyway)")
+    return 0
+
+
 def views_verify(args: argparse.Namespace) -> int:
     with _open(args, create=False) as ledger:
         bar = Bar("verifying views")
@@ -244,8 +274,22 @@ def views_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def schema_export(args: argparse.Namespace) -> int:
+    from quality_ledger import schemas
+
+    index = schemas.export(args.directory, force=args.force)
+    versions = sum(len(e["versions"]) for e in index["events"].values())
+    print(
+        f"{len(index['commands'])} command schemas, {versions} event schemas ({len(index['events'])} events), "
+        f"DDL for {', '.join(index['views'])} written to {args.directory}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 ACTIONS: dict[str, Action] = {
     "demo": demo,
+    "load": load,
     "status": status,
     "history": history,
     "audit trail": trail,
@@ -256,5 +300,7 @@ ACTIONS: dict[str, Action] = {
     "audit replay": replay,
     "audit export": export,
     "views rebuild": views_rebuild,
+    "views migrate": views_migrate,
     "views verify": views_verify,
+    "schema export": schema_export,
 }

@@ -196,6 +196,15 @@ def build() -> argparse.ArgumentParser:
         help="load the demo into a ledger that already holds other campaigns (it stays there: the log is append-only)",
     )
 
+    load = sub.add_parser(
+        "load",
+        parents=[common],
+        help="record a case file (TOML) through commands and print where its campaign stands",
+        description="Check the case file, rehearse it on an empty in-memory ledger, then record it. "
+        "A case the rules refuse records nothing; loading it again records nothing new. Format: docs/cases.md.",
+    )
+    load.add_argument("case", type=Path, metavar="CASE.toml", help="the case file")
+
     status = sub.add_parser("status", parents=[common], help="print where a campaign stands, or list the campaigns")
     status.add_argument(
         "campaign", type=uuid, nargs="?", help="campaign id (default: the only campaign; with several, a list)"
@@ -279,10 +288,35 @@ def build() -> argparse.ArgumentParser:
         "views", parents=[common], help="rebuild the SQL views from the log, or verify them against a rebuild"
     ).add_subparsers(dest="views_action", required=True, metavar="VIEWS_COMMAND")
     views.add_parser("rebuild", parents=[common], help="clear the views and apply the whole log again")
+    views_migrate = views.add_parser(
+        "migrate",
+        parents=[common],
+        help="bring the views to this version without downtime (blue/green)",
+        description="Rebuild the views from zero beside the live ones, check them and swap them in with one "
+        "transaction, if they were built by another version (readers keep reading the old ones until then). "
+        "Waits for a migration another process is running. docs/views.md, 'Versions and migrations'.",
+    )
+    views_migrate.add_argument(
+        "--force", action="store_true", help="rebuild even if the views are at this version (to recover, or to test)"
+    )
     views_verify = views.add_parser(
         "verify", parents=[common], help="rebuild in memory and list every differing row (exit 1 if any)"
     )
     _json(views_verify)
+
+    schema = sub.add_parser("schema", help="machine-readable schemas for services in any language").add_subparsers(
+        dest="schema_action", required=True, metavar="SCHEMA_COMMAND"
+    )
+    schema_export = schema.add_parser(
+        "export",
+        help="write JSON Schema of every command and event version, and the views' SQL DDL (opens no ledger)",
+        description="Write JSON Schema (draft 2020-12) of every command and of every version of every stored "
+        "event, the SQL views' DDL for SQLite and PostgreSQL, and index.json (docs/schemas.md).",
+    )
+    schema_export.add_argument("directory", type=Path, metavar="DIR", help="where to write (created if missing)")
+    schema_export.add_argument(
+        "--force", action="store_true", help="write into DIR even if it is not empty (files of the same names replaced)"
+    )
     return parser
 
 

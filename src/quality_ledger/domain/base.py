@@ -8,6 +8,9 @@ validates or reads a clock (those happen in the command methods).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -43,6 +46,12 @@ class DomainEvent(Frozen, CanMutateAggregate[UUID]):
     TOPIC: ClassVar[str]
     """What the class is stored as (``quality_ledger.names`` gives the stable ones)."""
 
+    class_version: ClassVar[int] = 1
+    """The schema version of the payload (eventsourcing's convention). A class
+    at version N > 1 has static ``upcast_v1_v2`` ... ``upcast_v{N-1}_vN``,
+    each turning a stored dict of one version into the next, so that every
+    event ever stored reads back as today's class (docs/evolution.md)."""
+
     def __init_subclass__(cls) -> None:
         _own_topic(cls)
         super().__init_subclass__()
@@ -72,18 +81,74 @@ ENVELOPE = frozenset(CreationEvent.model_fields)
 """The fields of an event that are bookkeeping, not business payload."""
 
 
+def state_fingerprint(aggregate_class: type[LedgerAggregate[Any]]) -> str:
+    """SHA-256 of the shape of ``aggregate_class``'s state: what a snapshot must
+    have been taken with to be loaded (see :class:`Snapshot`)."""
+    return _fingerprint(aggregate_class.state_model, aggregate_class.state_revision)
+
+
+@functools.cache
+def _fingerprint(model: type[AggregateState], revision: int) -> str:
+    document = {"schema": _shape(model.model_json_schema()), "revision": revision}
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_ANNOTATIONS = frozenset({"title", "description", "examples"})
+"""JSON Schema keywords that document but do not constrain: a new docstring or
+field description must not throw every snapshot away."""
+_NAMED_SCHEMAS = frozenset({"properties", "$defs", "patternProperties", "dependentSchemas"})
+"""Keywords whose value maps names (which may be ``title``) to schemas."""
+_DATA = frozenset({"default", "const"})
+"""Keywords whose value is data, taken as it is."""
+_SETS = frozenset({"required", "enum"})
+"""Keywords whose value is a set written as a list: reordering fields or members changes nothing."""
+
+
+def _shape(node: Any) -> Any:
+    """A JSON Schema without its annotations, its sets sorted: only what decides
+    which documents validate, and the defaults a missing field takes."""
+    if isinstance(node, list):
+        return [_shape(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    shape: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _NAMED_SCHEMAS and isinstance(value, dict):
+            shape[key] = {name: _shape(schema) for name, schema in value.items()}
+        elif key in _DATA:
+            shape[key] = value
+        elif key in _SETS and isinstance(value, list):
+            shape[key] = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+        else:
+            shape[key] = _shape(value)
+    return shape
+
+
 class Snapshot(Frozen, CanSnapshotAggregate[UUID]):
     """An aggregate's state at one version, so loading it replays only the tail.
 
     A cache, never evidence: it is stored apart from the hash-chained log and
-    can always be rebuilt from the events.
+    can always be rebuilt from the events. So a snapshot the code cannot
+    trust is never an error: ``fingerprint`` records the shape of the state
+    model it was taken with (:func:`state_fingerprint`), and one taken with
+    another shape (or before fingerprints, v1: ``None``), or that fails to
+    load for any reason, is ignored and replaced (``quality_ledger.snapshots``).
     """
 
+    class_version: ClassVar[int] = 2
     originator_id: UUID
     originator_version: int
     timestamp: datetime
     topic: str
     state: dict[str, Any]
+    fingerprint: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["fingerprint"] = None  # written by 0.1.0: shape unknown, so never trusted
 
     @classmethod
     def take(cls, aggregate: Any) -> Snapshot:
@@ -92,12 +157,18 @@ class Snapshot(Frozen, CanSnapshotAggregate[UUID]):
             originator_version=aggregate.version,
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
+            fingerprint=state_fingerprint(type(aggregate)),
             state={
                 "created_on": aggregate.created_on.isoformat(),
                 "modified_on": aggregate.modified_on.isoformat(),
                 "state": aggregate.state.model_dump(mode="json"),
             },
         )
+
+    def is_current(self) -> bool:
+        """Taken with the state model the code has now: safe to load."""
+        cls = resolve_topic(self.topic)
+        return self.fingerprint is not None and self.fingerprint == state_fingerprint(cls)
 
     def mutate(self, _: None) -> Any:
         cls = resolve_topic(self.topic)
@@ -117,6 +188,10 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
     """An aggregate whose whole state is one frozen pydantic model."""
 
     kind: ClassVar[str] = "aggregate"
+    state_revision: ClassVar[int] = 1
+    """Part of the snapshots' fingerprint, beside the state model's schema: bump
+    it when ``apply`` code changes what it derives while the state's shape
+    stays the same, so snapshots holding the old derivation are replayed."""
     TOPIC: ClassVar[str]
     """What the class is stored as, inside creation events and snapshots (see ``quality_ledger.names``)."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
-from quality_ledger.domain.values import Frozen, InspectionState, SubjectKind, Verdict
+from quality_ledger.domain.values import Frozen, InspectionState, LodgedBy, SubjectKind, Verdict
 
 S = InspectionState
 OBJECTION_WINDOW = timedelta(days=15)
@@ -41,6 +41,8 @@ class Sample(Frozen):
     result: LabResult | None = None
     original_result: LabResult | None = None
     objected_on: date | None = None
+    objection_lodged_by: LodgedBy | None = None
+    """Who put the objection on the record; None if not recorded (see :class:`LodgedBy`)."""
 
     @property
     def awaiting_retest(self) -> bool:
@@ -152,11 +154,28 @@ class Inspection(LedgerAggregate[InspectionView]):
             aggregate.evolve(status=S.VERDICT_ISSUED, verdict=self.verdict, notified_on=self.notified_on)
 
     class ResultObjected(Event):
+        """The subject contests a failed result (within 15 days of notification).
+
+        v2 records who put it on the record (``lodged_by``), which the
+        authorization rules need to tell the subject's own objection from one
+        the inspecting department recorded for it. v1 events, written before,
+        never said: they read back as ``None`` ("not recorded"), never a guess.
+        """
+
+        class_version = 2
         sample_id: str
         lodged_on: date
+        lodged_by: LodgedBy | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["lodged_by"] = None
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(samples=_replace(aggregate.state.samples, self.sample_id, objected_on=self.lodged_on))
+            samples = _replace(
+                aggregate.state.samples, self.sample_id, objected_on=self.lodged_on, objection_lodged_by=self.lodged_by
+            )
+            aggregate.evolve(samples=samples)
 
     class RetestResultRecorded(Event):
         """The re-test replaces the original result; ``verdict`` is the verdict
@@ -265,7 +284,9 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.trigger_event(self.VerdictIssued, verdict=verdict, notified_on=notified_on)
         return verdict
 
-    def object_to_result(self, sample_id: str, lodged_on: date) -> None:
+    def object_to_result(self, sample_id: str, lodged_on: date, *, lodged_by: LodgedBy | None = None) -> None:
+        """``lodged_by`` is decided by the application layer, which knows the
+        actor and the policy; the domain records it as given (None: not known)."""
         self.check_status("object to a result", S.VERDICT_ISSUED)
         sample = self.check_sample(sample_id)
         assert self.state.notified_on is not None  # set with the verdict
@@ -282,7 +303,7 @@ class Inspection(LedgerAggregate[InspectionView]):
             "objection-within-15-days",
             f"objection lodged {lodged_on}, notified {self.state.notified_on}: window is 15 days",
         )
-        self.trigger_event(self.ResultObjected, sample_id=sample_id, lodged_on=lodged_on)
+        self.trigger_event(self.ResultObjected, sample_id=sample_id, lodged_on=lodged_on, lodged_by=lodged_by)
 
     def record_retest(
         self, sample_id: str, passed: bool, nonconforming_items: tuple[str, ...], tested_on: date

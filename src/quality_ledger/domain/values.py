@@ -299,6 +299,19 @@ class Verdict(StrEnum):
     NONCONFORMING = "nonconforming"
 
 
+class LodgedBy(StrEnum):
+    """Who put an objection on the record: the two ways the authorization
+    rules let one in (``quality_ledger.policy``). Either way the objection is
+    the subject's; this says whether the inspecting department recorded what
+    the subject lodged with it, or a representative of the subject lodged it
+    directly. ``None`` where it is used means "not recorded": objections from
+    before 0.2 (``Inspection.ResultObjected`` v1), or let in by a custom policy
+    for an actor who is neither."""
+
+    INSPECTING_DEPARTMENT = "inspecting-department"
+    SUBJECT = "subject"
+
+
 class CommendationState(StrEnum):
     NOMINATED = "nominated"
     APPROVED = "approved"

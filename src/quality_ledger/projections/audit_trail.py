@@ -51,12 +51,19 @@ KINDS = {cls.__name__: cls.kind for cls in (Campaign, Activity, Inspection, Comm
 """Aggregate class name (the event name's first part) to the aggregate's own ``kind``."""
 
 
+class Unsummarised(LookupError):
+    """An event the audit trail cannot put in words: no summary for its type, or
+    a summary naming a field the event lacks. Reported as ``ProjectionFailed``:
+    a line falling back to the bare event name would hide the gap."""
+
+
 def summarise(event: DomainEvent) -> str:
-    """One line in plain words; unknown events fall back to their name."""
+    """One line in plain words, from the event type's template in :data:`SUMMARIES`."""
     name = type(event).__qualname__
     template = SUMMARIES.get(name)
     if template is None:
-        return name
+        msg = f"no audit-trail summary for {type(event).__module__}:{name}: add one to SUMMARIES"
+        raise Unsummarised(msg)
     fields = dict(event.__dict__)
     result = fields.get("result")
     passed = result.passed if result is not None else fields.get("passed")
@@ -65,8 +72,9 @@ def summarise(event: DomainEvent) -> str:
         fields["outcome"] = "passed" if passed else f"failed ({items})" if items else "failed"
     try:
         return template.format_map(fields)
-    except (AttributeError, KeyError, IndexError, ValueError):
-        return name
+    except (AttributeError, KeyError, IndexError, ValueError) as e:
+        msg = f"the audit-trail summary of {name} does not fit the event ({type(e).__name__}: {e})"
+        raise Unsummarised(msg) from e
 
 
 def record(event: DomainEvent, batch: Batch, position: int) -> None:

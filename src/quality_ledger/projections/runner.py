@@ -25,16 +25,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlalchemy import Connection, Engine, StaticPool, create_engine, delete, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from quality_ledger.domain.values import Frozen
-from quality_ledger.errors import ConfigurationError, ProjectionFailed
+from quality_ledger.errors import ConfigurationError, ProjectionFailed, ViewsOutdated
 from quality_ledger.persistence import DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, redact
 from quality_ledger.projections import audit_trail
 from quality_ledger.projections.handlers import project
-from quality_ledger.projections.schema import VIEW_TABLES, metadata, tracking
+from quality_ledger.projections.migration import Migration, MigrationReport, Outdated, create, read_state, serialise
+from quality_ledger.projections.schema import VIEW_TABLES, tracking, views_schema, views_version
 from quality_ledger.projections.unit_of_work import Batch
 
 if TYPE_CHECKING:
@@ -173,7 +173,17 @@ class ViewsReport(Frozen):
 
 
 class Views:
-    """The read models of one ledger and the runner that feeds them."""
+    """The read models of one ledger and the runner that feeds them.
+
+    Opening checks the views' recorded version against this code's
+    (:func:`~quality_ledger.projections.schema.views_version`). New views are
+    created at it. Outdated ones (another version, none recorded, a table
+    missing) are handled as ``outdated`` says: ``"migrate"`` them blue/green
+    now (the default on SQLite and in memory), ``"refuse"`` to open with
+    :class:`ViewsOutdated` (the default on PostgreSQL, where other processes
+    share the views: docs/views.md says why), or ``"defer"``: open, but serve
+    nothing until :meth:`migrate`.
+    """
 
     def __init__(
         self,
@@ -183,6 +193,7 @@ class Views:
         *,
         batch_size: int = 1000,
         fault: Fault | None = None,
+        outdated: Outdated | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -196,14 +207,71 @@ class Views:
         # An in-memory database is one connection shared by every thread:
         # reads then queue behind the runner instead of interleaving with it.
         self._shared_connection = isinstance(engine.pool, StaticPool)
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            connection.execute(dialect.insert(tracking).values(name=NAME, position=0).on_conflict_do_nothing())
+        self.version = views_version(engine.dialect)
+        """The version of the views this code builds (recorded in ``ql_views_schema``)."""
+        self.outdated: str | None = None
+        """Why the views are not served (opened with ``outdated="defer"``), until migrated."""
+        self.migrated: MigrationReport | None = None
+        """The migration opening ran, if it ran one."""
+        try:
+            self._open(outdated)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    def _open(self, outdated: Outdated | None) -> None:
+        with self._transaction() as connection:
+            serialise(connection)
+            state = read_state(connection)
+            if state.fresh:
+                create(connection, self.version)
+                return
+            if state.current(self.version):
+                return
+        why = state.describe(self.version)
+        busy = "; a migration is under way" if state.lease else ""
+        match outdated or ("refuse" if self.engine.dialect.name == "postgresql" else "migrate"):
+            case "refuse":
+                msg = f"{why}{busy}: run 'quality-ledger views migrate' (Ledger.migrate_views()) to rebuild them without downtime"
+                raise ViewsOutdated(msg)
+            case "defer":
+                self.outdated = f"{why}: migrate them first ('quality-ledger views migrate', Ledger.migrate_views())"
+            case "migrate":
+                self.migrated = self.migrate()
+            case other:
+                msg = f"outdated views: expected 'migrate', 'refuse' or 'defer', got {other!r}"
+                raise ConfigurationError(msg)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self._lock if self._shared_connection else nullcontext(), self.engine.begin() as connection:
+            yield connection
+
+    def migrate(self, *, force: bool = False, progress: Progress | None = None) -> MigrationReport:
+        """Rebuild the views blue/green if their version is not this code's (or
+        ``force``): built from zero under other names while readers read the
+        live ones, checked, then swapped in with one transaction (see
+        :mod:`quality_ledger.projections.migration`). Waits for a migration
+        another process is running, then does only what is still needed."""
+        report = Migration(
+            self.engine,
+            self.recorder,
+            self._apply,
+            self.version,
+            batch_size=self.batch_size,
+            lock=self._lock if self._shared_connection else nullcontext(),
+        ).run(force=force, progress=progress)
+        self.outdated = None
+        return report
+
+    def _refuse_outdated(self) -> None:
+        if self.outdated is not None:
+            raise ViewsOutdated(self.outdated)
 
     @contextmanager
     def reading(self, *, catch_up: bool = True) -> Iterator[Connection]:
         """A connection to query the views, after catching up unless told not to."""
+        self._refuse_outdated()
         if catch_up:
             self.catch_up()
         with self._lock if self._shared_connection else nullcontext(), self.engine.connect() as connection:
@@ -255,6 +323,7 @@ class Views:
                 )
                 if not notifications:
                     return 0
+                self._check_version(connection)
                 batch = Batch(connection)
                 for notification in notifications:
                     try:
@@ -282,6 +351,17 @@ class Views:
             raise self._failed(notifications, failure or e) from (failure or e)
         self._step("after-commit")
         return len(notifications)
+
+    def _check_version(self, connection: Connection) -> None:
+        """Never write rows of one version into views of another: a process
+        running other code may have migrated the views since this one opened."""
+        stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
+        if stored != self.version:
+            msg = (
+                f"the views are now at version {stored} and this code builds {self.version}: "
+                "nothing applied; reopen with the code that migrated them, or migrate them again"
+            )
+            raise ViewsOutdated(msg)
 
     def _apply(self, notification: Notification, batch: Batch) -> None:
         domain_event: Any = self.mapper.to_domain_event(notification)
@@ -326,7 +406,10 @@ class Views:
     # Rebuilding and verifying -------------------------------------------------
 
     def rebuild(self, *, progress: Progress | None = None) -> int:
-        """Clear every view and apply the whole log again."""
+        """Clear every view and apply the whole log again, in place: readers
+        without read-your-writes may see partial views until it ends
+        (:meth:`migrate` with ``force`` rebuilds without that)."""
+        self._refuse_outdated()
         with self._lock, self.engine.begin() as connection:
             _position(connection, lock=True)
             for table in reversed(VIEW_TABLES):

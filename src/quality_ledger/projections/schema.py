@@ -1,9 +1,15 @@
 """The read models as SQLAlchemy 2 tables: the documented schema services may
 query with plain SQL (see docs/views.md). Every table is a pure function of
 the event log up to ``ql_tracking.position``; ``position`` columns record the
-log position that created a row and give stable orderings."""
+log position that created a row and give stable orderings.
+
+The views' version (:func:`views_version`) is recorded beside them: tables
+made by other code are migrated, never altered in place (docs/views.md,
+"Versions and migrations")."""
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import (
     BigInteger,
@@ -11,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -20,6 +27,8 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 metadata = MetaData()
 
@@ -35,6 +44,25 @@ tracking = Table(
     Column("name", String(64), primary_key=True),
     Column("position", Count, nullable=False),
 )
+
+views_schema = Table(
+    "ql_views_schema",
+    metadata,
+    Column("name", String(64), primary_key=True),  # "views", as in ql_tracking
+    Column("version", String(64), nullable=False),  # views_version() of the code that built the views
+)
+
+views_migration = Table(
+    "ql_views_migration",
+    metadata,
+    Column("name", String(64), primary_key=True),  # "views": at most one migration at a time
+    Column("holder", String(64), nullable=False),  # the migrating process's token
+    Column("version", String(64), nullable=False),  # the version being built
+    Column("expires_at", Double, nullable=False),  # lease end, Unix seconds; renewed every batch
+    Column("position", Count, nullable=False),  # how far the new tables are built
+)
+"""Tracking, version and migration lease are the views' bookkeeping: they are
+never migrated, so their shape must never change (add a new table instead)."""
 
 campaigns = Table(
     "ql_campaigns",
@@ -203,3 +231,27 @@ VIEW_TABLES = (
     audit_trail,
 )
 """Every table a rebuild clears and ``verify_views`` compares (not tracking)."""
+
+BOOKKEEPING = (tracking, views_schema, views_migration)
+
+PROJECTION_VERSION = 1
+"""Bump by hand when the projections write other rows for the same events
+(a handler or an audit-trail summary changes) while no table changes shape:
+existing views then count as outdated and are migrated. A change of shape
+needs no bump: it changes the DDL fingerprint in :func:`views_version`."""
+
+
+def views_version(dialect: Dialect) -> str:
+    """The version of the views this code builds on ``dialect``: the
+    projection-logic version and a digest of every view's DDL there (tables
+    and indexes, whitespace-normalised), e.g. ``1.3fa2c07d9e41b6a5``.
+
+    Compared for equality only: any difference, including a new SQLAlchemy
+    spelling the same DDL another way, means "rebuild", which is always safe.
+    """
+    statements = sorted(
+        [str(CreateTable(table).compile(dialect=dialect)) for table in VIEW_TABLES]
+        + [str(CreateIndex(index).compile(dialect=dialect)) for table in VIEW_TABLES for index in table.indexes]
+    )
+    digest = hashlib.sha256(" ".join(" ".join(statements).split()).encode()).hexdigest()
+    return f"{PROJECTION_VERSION}.{digest[:16]}"

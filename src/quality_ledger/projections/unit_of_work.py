@@ -9,6 +9,7 @@ the whole batch lands in the caller's transaction or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -20,8 +21,12 @@ Row = dict[str, Any]
 
 
 class Batch:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tables: Mapping[Table, Table] | None = None) -> None:
+        """``tables`` maps a view to the table its rows really go to: a
+        migration builds the views under other names (``projections.migration``)
+        with the same handlers, which keep naming the public tables."""
         self.connection = connection
+        self._tables: Mapping[Table, Table] = tables or {}
         self._rows: defaultdict[Table, dict[tuple[Any, ...], Row]] = defaultdict(dict)
         self._audit: list[Row] = []
 
@@ -29,8 +34,9 @@ class Batch:
         """The row with primary key ``key``, for the handler to change in place."""
         rows = self._rows[table]
         if key not in rows:
-            columns = list(table.primary_key.columns)
-            query = select(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
+            target = self._tables.get(table, table)
+            columns = list(target.primary_key.columns)
+            query = select(target).where(*(c == v for c, v in zip(columns, key, strict=True)))
             found = self.connection.execute(query).mappings().first()
             if found is None:
                 msg = f"{table.name} has no row {key}"
@@ -49,9 +55,9 @@ class Batch:
     def flush(self) -> None:
         for table, rows in self._rows.items():
             if rows:
-                _executemany(self.connection, table, "upsert", list(rows.values()))
+                _executemany(self.connection, self._tables.get(table, table), "upsert", list(rows.values()))
         if self._audit:
-            _executemany(self.connection, audit_trail, "insert", self._audit)
+            _executemany(self.connection, self._tables.get(audit_trail, audit_trail), "insert", self._audit)
 
 
 def _statement(dialect_name: str, table: Table, kind: str) -> Any:

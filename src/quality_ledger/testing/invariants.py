@@ -246,6 +246,12 @@ def _check_samples(inspection: InspectionView) -> None:
                 i,
                 f"sample {sample.sample_id} re-tested unasked",
             )
+        expect(
+            sample.objected_on is not None or sample.objection_lodged_by is None,
+            "objection-lodged-by-with-objection",
+            i,
+            f"sample {sample.sample_id}: lodged by {sample.objection_lodged_by} without an objection",
+        )
         if sample.objected_on is not None:
             objected = sample.original_result or sample.result
             expect(

@@ -1,0 +1,179 @@
+"""Snapshots that cannot break reads: a stale or unreadable one is replayed around and replaced.
+
+A snapshot is a cache kept apart from the hash-chained log, so ``verify()``
+never looks at it; a snapshot written before a state model changed would
+otherwise make ``get()`` fail on data the log holds perfectly well. Here
+the latest snapshot is used only if it loads and was taken with the state
+model the code has now (:meth:`Snapshot.is_current`, a fingerprint of the
+model's schema). Otherwise the aggregate is replayed from its first event,
+and the snapshot is overwritten, at its own version, by one taken from
+that replay: the next read starts from it again. Overwriting at the same
+version keeps the snapshots where the interval put them, and is one upsert
+on each engine (the stores key snapshots by id and version, so a plain
+insert would collide with the stale row).
+
+Reading never fails because of a snapshot: a replacement that cannot be
+written (a read-only file, a lost race with another process) is logged,
+and the read answers from the replay.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProjectorFunction, Repository
+from eventsourcing.persistence import AggregateRecorder, EventStore, StoredEvent
+from eventsourcing.popo import POPOAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+
+from quality_ledger.domain.base import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotStore(EventStore[UUID]):
+    """The store of snapshots, which can also overwrite one in place."""
+
+    def overwrite(self, snapshot: Snapshot) -> None:
+        """Store ``snapshot``, replacing any snapshot at its id and version (atomically)."""
+        stored = self.mapper.to_stored_event(snapshot)
+        recorder = self.recorder
+        if isinstance(recorder, ReplaceablePOPOAggregateRecorder):
+            recorder.overwrite(stored)
+        elif isinstance(recorder, SQLiteAggregateRecorder):
+            _overwrite_sqlite(recorder, stored)
+        elif _is_postgres(recorder):
+            _overwrite_postgres(recorder, stored)
+        else:  # pragma: no cover - the ledger builds only the three above
+            msg = f"cannot overwrite a snapshot in {type(recorder).__name__}"
+            raise TypeError(msg)
+
+
+class ReplaceablePOPOAggregateRecorder(POPOAggregateRecorder):
+    """The in-memory snapshot recorder, with the overwrite the others do in SQL."""
+
+    def overwrite(self, stored: StoredEvent) -> None:
+        with self._database_lock:
+            index = self._stored_events_index[str(stored.originator_id)]
+            position = index.get(stored.originator_version)
+            if position is None:
+                self._update_table([stored])
+            else:
+                self._stored_events[position] = stored
+
+
+def _overwrite_sqlite(recorder: SQLiteAggregateRecorder, stored: StoredEvent) -> None:
+    statement = f"INSERT OR REPLACE INTO {recorder.events_table_name} VALUES (?,?,?,?)"  # noqa: S608 - the recorder's own table name
+    originator_id = stored.originator_id
+    row = (
+        originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state,
+    )
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(statement, row)
+
+
+def _is_postgres(recorder: AggregateRecorder) -> bool:
+    try:
+        from eventsourcing.postgres import PostgresAggregateRecorder
+    except ImportError:  # the [postgres] extra is not installed: then no store is PostgreSQL
+        return False
+    return isinstance(recorder, PostgresAggregateRecorder)
+
+
+def _overwrite_postgres(recorder: Any, stored: StoredEvent) -> None:
+    from psycopg.sql import SQL, Identifier
+
+    statement = SQL(
+        "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (originator_id, originator_version) "
+        "DO UPDATE SET topic = EXCLUDED.topic, state = EXCLUDED.state"
+    ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+    row = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+    with recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
+        cursor.execute(statement, row)
+
+
+class SnapshotRepository(Repository[UUID]):
+    """eventsourcing's repository, trusting a snapshot only when it is current.
+
+    eventsourcing's own ``_reconstruct_aggregate`` hands the latest snapshot
+    to the projector as it is; this one checks it first and, if it is stale
+    or unreadable, replays from the first event and writes a fresh snapshot
+    at the stale one's version on the way.
+    """
+
+    def __init__(self, event_store: EventStore[UUID], *, snapshot_store: SnapshotStore) -> None:
+        super().__init__(event_store, snapshot_store=snapshot_store)
+        self.snapshots = snapshot_store
+        self._unwritable: set[tuple[UUID, int]] = set()
+        """Stale snapshots whose replacement failed once: not retried on every read."""
+
+    def _reconstruct_aggregate(
+        self, aggregate_id: UUID, version: int | None, projector_func: ProjectorFunction[Any, Any]
+    ) -> Any:
+        rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
+        if not rows:
+            return self._replay(aggregate_id, version, projector_func, stale_at=None)
+        row = rows[0]
+        aggregate = self._load(row)
+        if aggregate is None:
+            return self._replay(aggregate_id, version, projector_func, stale_at=row.originator_version)
+        tail = self.event_store.get(originator_id=aggregate_id, gt=row.originator_version, lte=version)
+        return projector_func(aggregate, tail)
+
+    def _load(self, row: StoredEvent) -> Any:
+        """The aggregate the snapshot ``row`` holds, or None if it is stale or cannot be read."""
+        where = f"snapshot of {row.originator_id} at version {row.originator_version}"
+        try:
+            snapshot = self.snapshots.mapper.to_domain_event(row)
+            if not isinstance(snapshot, Snapshot):
+                msg = f"{where} is a {type(snapshot).__name__}, not a snapshot"
+                raise TypeError(msg)
+            if not snapshot.is_current():
+                log.info("%s was taken with another state model: replayed from the events and replaced", where)
+                return None
+            return snapshot.mutate(None)
+        except Exception:  # a cache that fails to load for any reason is a cache miss, never an error
+            log.warning("%s cannot be loaded: replayed from the events and replaced", where, exc_info=True)
+            return None
+
+    def _replay(
+        self,
+        aggregate_id: UUID,
+        version: int | None,
+        projector_func: ProjectorFunction[Any, Any],
+        *,
+        stale_at: int | None,
+    ) -> Any:
+        """Replay from the first event; on the way, replace the snapshot at ``stale_at``."""
+        if stale_at is None:
+            aggregate = projector_func(None, self.event_store.get(originator_id=aggregate_id, lte=version))
+        else:
+            head = projector_func(None, self.event_store.get(originator_id=aggregate_id, lte=stale_at))
+            if head is not None and head.version == stale_at:
+                self._replace(head)
+            tail = self.event_store.get(originator_id=aggregate_id, gt=stale_at, lte=version)
+            aggregate = projector_func(head, tail)
+        if aggregate is None:
+            msg = f"Aggregate {aggregate_id!r} version {version!r} not found."
+            raise AggregateNotFoundError(msg)
+        return aggregate
+
+    def _replace(self, aggregate: Any) -> None:
+        key = (aggregate.id, aggregate.version)
+        if key in self._unwritable:
+            return
+        try:
+            self.snapshots.overwrite(Snapshot.take(aggregate))
+        except Exception:  # e.g. a read-only ledger: the read still answers, from the replay
+            self._unwritable.add(key)
+            log.warning(
+                "stale snapshot of %s at version %d could not be replaced; reads replay its events",
+                *key,
+                exc_info=True,
+            )
