@@ -16,13 +16,14 @@ import statistics
 import tempfile
 import time
 
+from quality_ledger.eventlog import EventLog
 from quality_ledger.ledger import Ledger
 from quality_ledger.testing.synthetic import fill
 
 
 def bare(ledger: Ledger) -> int:
     count, start = 0, 1
-    recorder = ledger._store.recorder
+    recorder = EventLog.of(ledger).recorder
     while page := recorder.select_notifications(start=start, limit=2000):
         count += len(page)
         start = page[-1].id + 1

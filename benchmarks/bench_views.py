@@ -26,7 +26,8 @@ from pathlib import Path
 
 from _common import decode_all
 
-from quality_ledger.ledger import Ledger, _Store
+from quality_ledger.eventlog import EventLog
+from quality_ledger.ledger import Ledger
 from quality_ledger.persistence import store_env
 from quality_ledger.testing.synthetic import fill
 
@@ -48,7 +49,7 @@ def peak_rss_mb() -> float:
 def measure(kind: str, events_url: str, views_url: str) -> dict[str, float]:
     started = time.perf_counter()
     if kind == "bare":
-        store = _Store(env=store_env(events_url))
+        store = EventLog(env=store_env(events_url))
         count = decode_all(store)
         store.close()
     else:

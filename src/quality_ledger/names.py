@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from eventsourcing.utils import register_topic
 
+from quality_ledger.command_records import CommandRecord
 from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.base import Snapshot
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection
-from quality_ledger.receipts import CommandRecord
 
 PREFIX = "quality-ledger/"
 """Marks a stored name as a name, not a module path."""

@@ -18,13 +18,14 @@ import json
 import os
 import re
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
+from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder, Mapper, PersistenceError, StoredEvent
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 
@@ -225,19 +226,50 @@ def _postgres_env(url: str, parts: SplitResult) -> dict[str, str]:
 
 
 CHAINED_RECORDERS = {
+    "eventsourcing.popo": "quality_ledger.audit.recorders:ChainedPOPOApplicationRecorder",
     "eventsourcing.sqlite": "quality_ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
     "eventsourcing.postgres": "quality_ledger.audit.postgres:ChainedPostgresApplicationRecorder",
 }
-"""The recorder class per persistence module: eventsourcing's, plus the hash chain."""
+"""The recorder class per persistence module: eventsourcing's, plus the hash
+chain. The one place the recorder is chosen: :func:`store_env` plugs it into
+eventsourcing's factory, :func:`application_recorder` builds it (topics, so
+that PostgreSQL's driver is imported only when used)."""
+
+REPLACEABLE_SNAPSHOT_RECORDERS = {
+    "eventsourcing.popo": "quality_ledger.snapshots:ReplaceablePOPOAggregateRecorder",
+}
+"""Snapshot recorders that eventsourcing's factory would build without the
+overwrite a stale snapshot needs; the others come from the factory."""
 
 
 def store_env(url: str) -> dict[str, str]:
     """``env_for(url)`` with the chained recorder plugged in."""
     env = env_for(url)
-    topic = CHAINED_RECORDERS.get(env["PERSISTENCE_MODULE"])
-    if topic is not None:
-        env["APPLICATION_RECORDER_TOPIC"] = topic
+    env["APPLICATION_RECORDER_TOPIC"] = CHAINED_RECORDERS[env["PERSISTENCE_MODULE"]]
     return env
+
+
+def application_recorder(factory: Any, env: Mapping[str, str]) -> ApplicationRecorder:
+    """The chained application recorder for eventsourcing's ``factory``, with
+    the statement timeout the URL asked for (PostgreSQL)."""
+    module = env.get("PERSISTENCE_MODULE", "")
+    if module == "eventsourcing.popo":  # the in-memory factory ignores APPLICATION_RECORDER_TOPIC
+        popo: ApplicationRecorder = resolve_topic(CHAINED_RECORDERS[module])()
+        return popo
+    recorder: ApplicationRecorder = factory.application_recorder()
+    statement_timeout = env.get(STATEMENT_TIMEOUT_SETTING)
+    if statement_timeout is not None:
+        recorder.statement_timeout = float(statement_timeout)  # type: ignore[attr-defined]  # the chained PostgreSQL recorder's
+    return recorder
+
+
+def snapshot_recorder(factory: Any, env: Mapping[str, str]) -> AggregateRecorder:
+    """The recorder of the snapshot table for eventsourcing's ``factory``."""
+    topic = REPLACEABLE_SNAPSHOT_RECORDERS.get(env.get("PERSISTENCE_MODULE", ""))
+    recorder: AggregateRecorder = (
+        resolve_topic(topic)() if topic is not None else factory.aggregate_recorder(purpose="snapshots")
+    )
+    return recorder
 
 
 # Looking before opening -------------------------------------------------------

@@ -23,6 +23,7 @@ from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.errors import InvalidCommand
+from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import handle
 from quality_ledger.projections import audit_trail, handlers
 from quality_ledger.schemas import stored_events
@@ -118,7 +119,7 @@ def test_every_event_type_is_projected_and_summarised_on_each_engine(
     ledger: Ledger, recorded: list[DomainEvent]
 ) -> None:
     # given every event of the golden log (every event type) stored in a ledger on this engine
-    ledger._store.save(*recorded)
+    EventLog.of(ledger).save(*recorded)
     # when the views catch up
     ledger.views.catch_up()
     # then every event is in the audit trail, in words of its own, and the views equal a rebuild

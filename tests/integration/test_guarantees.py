@@ -13,6 +13,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.errors import ConfigurationError, InvalidCommand
+from quality_ledger.eventlog import EventLog
 from quality_ledger.guarantees import check_store
 from quality_ledger.persistence import PydanticMapper
 from tests.conftest import ORGANISER, event_count, plan_campaign
@@ -94,12 +95,12 @@ def test_a_snapshot_failing_after_the_commit_is_logged_and_the_receipt_returned(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given a ledger that snapshots on every version, and a store whose snapshots fail (disk full)
-    ledger._store.snapshot_every = 1
+    EventLog.of(ledger).snapshot_every = 1
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ledger._store, "take_snapshot", disk_full)
+    monkeypatch.setattr(EventLog.of(ledger), "take_snapshot", disk_full)
     before = event_count(ledger)
     # when a command is executed
     with caplog.at_level(logging.WARNING, logger="quality_ledger.ledger"):

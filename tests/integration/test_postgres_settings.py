@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from quality_ledger import Ledger
 from quality_ledger.errors import ConfigurationError
+from quality_ledger.eventlog import EventLog
 from quality_ledger.persistence import env_for
 from quality_ledger.projections import views_engine
 from tests.conftest import with_query
@@ -81,7 +82,7 @@ def test_pool_and_timeouts_reach_the_store_and_the_views(postgres_url: str) -> N
 
     # when: a ledger is opened on it
     with Ledger.open(url) as ledger:
-        store: Any = ledger._store.recorder
+        store: Any = EventLog.of(ledger).recorder
         with store.datastore.get_connection() as connection:
             store_idle = connection.execute("SHOW idle_in_transaction_session_timeout").fetchone()[
                 "idle_in_transaction_session_timeout"

@@ -23,6 +23,7 @@ from quality_ledger import Ledger, schemas
 from quality_ledger import commands as c
 from quality_ledger.cli import main
 from quality_ledger.errors import ConfigurationError, InvalidCommand
+from quality_ledger.eventlog import EventLog
 from quality_ledger.projections.schema import metadata
 from quality_ledger.scenarios import planner, xian2017
 from tests.conftest import postgres_connect
@@ -109,7 +110,7 @@ def test_every_event_stored_on_each_engine_validates_against_its_current_schema(
     # given every event of the golden log stored again by today's code (upcast to current versions)
     with Ledger.open(f"sqlite:///{GOLDEN / 'ledger.db'}?mode=ro", read_your_writes=False) as golden:
         events = [event for _, event in golden.events()]
-    ledger._store.save(*events)
+    EventLog.of(ledger).save(*events)
     # when each stored row is validated, then none is refused, and each is of its class's current version
     rows = list(stored_rows(ledger))
     assert len(rows) == len(events)

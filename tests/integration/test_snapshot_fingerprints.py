@@ -27,6 +27,7 @@ from quality_ledger.domain.base import AggregateState, Snapshot, state_fingerpri
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import ActivityKind, FocusArea
 from quality_ledger.errors import IllegalTransition
+from quality_ledger.eventlog import EventLog
 from quality_ledger.snapshots import SnapshotStore
 from tests.conftest import ORGANISER, plan_campaign
 
@@ -36,20 +37,22 @@ GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 
 
 def snapshots(ledger: Ledger) -> SnapshotStore:
-    store = ledger._store.snapshots
+    store = EventLog.of(ledger).snapshots
     assert isinstance(store, SnapshotStore)
     return store
 
 
 def replayed(ledger: Ledger, aggregate_id: UUID, version: int | None = None) -> AggregateState:
     """The state from the first event, no snapshot: what every read must equal."""
-    view: AggregateState = Repository(event_store=ledger._store.events).get(aggregate_id, version=version).view()
+    view: AggregateState = (
+        Repository(event_store=EventLog.of(ledger).aggregate_events).get(aggregate_id, version=version).view()
+    )
     return view
 
 
 def campaign_past_a_snapshot(ledger: Ledger) -> UUID:
     """A campaign at version 5, and no snapshot taken automatically (the test plants its own at 4)."""
-    ledger._store.snapshot_every = 10**9
+    EventLog.of(ledger).snapshot_every = 10**9
     campaign_id = plan_campaign(ledger)
     command = c.PlanActivity(
         campaign_id=campaign_id,
@@ -65,7 +68,7 @@ def campaign_past_a_snapshot(ledger: Ledger) -> UUID:
 
 def good_snapshot_payload(ledger: Ledger, campaign_id: UUID) -> dict[str, Any]:
     """What a current snapshot at STALE_AT holds, as stored JSON: the planted ones are made from it."""
-    aggregate = Repository(event_store=ledger._store.events).get(campaign_id, version=STALE_AT)
+    aggregate = Repository(event_store=EventLog.of(ledger).aggregate_events).get(campaign_id, version=STALE_AT)
     row = snapshots(ledger).mapper.to_stored_event(Snapshot.take(aggregate))
     payload: dict[str, Any] = json.loads(row.state)
     return payload

@@ -7,6 +7,7 @@ from pathlib import Path
 from eventsourcing.application import Repository
 
 from quality_ledger import Ledger
+from quality_ledger.eventlog import EventLog
 from quality_ledger.scenarios import xian2017
 
 
@@ -14,12 +15,12 @@ def test_snapshot_plus_tail_equals_a_full_replay_at_every_version(tmp_path: Path
     # given the Xi'an campaign, whose stream passes the snapshot interval
     with Ledger.open(f"sqlite:///{tmp_path}/x.db") as ledger:
         campaign_id = xian2017.load(ledger)
-        store = ledger._store
+        store = EventLog.of(ledger)
         assert store.snapshots is not None
         snapshots = list(store.snapshots.get(campaign_id))
         assert [s.originator_version for s in snapshots] == [50]
         # when loaded with the snapshot, and replayed from the first event without it
-        replay = Repository(event_store=store.events)
+        replay = Repository(event_store=store.aggregate_events)
         latest = ledger.get(campaign_id).version
         # then both agree at every version, before and after the snapshot
         for version in (1, 49, 50, 51, latest):
@@ -34,6 +35,6 @@ def test_snapshots_survive_a_reopen_and_a_replay_ignores_them(tmp_path: Path) ->
     with Ledger.open(url) as reopened:
         assert reopened.get(campaign_id) == expected
         with reopened.as_of(position=reopened.position()) as replayed:
-            assert replayed._store.snapshots is not None
-            assert list(replayed._store.snapshots.get(campaign_id)) == []
+            assert EventLog.of(replayed).snapshots is not None
+            assert list(EventLog.of(replayed).snapshots.get(campaign_id)) == []
             assert replayed.get(campaign_id) == expected

@@ -10,6 +10,7 @@ import pytest
 from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.errors import ConcurrencyConflict, ConfigurationError, IdempotencyConflict
+from quality_ledger.eventlog import EventLog
 from quality_ledger.persistence import env_for
 from tests.conftest import ORGANISER, QTS, event_count, plan_campaign
 
@@ -70,12 +71,12 @@ def test_execute_turns_a_lost_race_into_a_concurrency_conflict(tmp_path: Path, m
     # given two ledgers on one file; the second reads the campaign, then the first writes
     with Ledger.open(url(tmp_path)) as first, Ledger.open(url(tmp_path)) as second:
         campaign_id = plan_campaign(first, launch=False)
-        stale = second._store.repository.get(campaign_id)
+        stale = EventLog.of(second).repository.get(campaign_id)
         first.execute(
             c.EnlistDepartment(campaign_id=campaign_id, code="XA-AGF", name_zh="市农林委", name_en="Agriculture"),
             ORGANISER,
         )
-        monkeypatch.setattr(second._store.repository, "get", lambda *_a, **_k: stale)
+        monkeypatch.setattr(EventLog.of(second).repository, "get", lambda *_a, **_k: stale)
         count = event_count(first)
         # when the second executes a command decided on the stale version
         with pytest.raises(ConcurrencyConflict):

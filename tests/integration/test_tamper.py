@@ -15,6 +15,7 @@ import pytest
 from quality_ledger import Ledger
 from quality_ledger.audit.chain import extend
 from quality_ledger.audit.verify import Checkpoint, generate_key
+from quality_ledger.eventlog import EventLog
 from quality_ledger.testing.plugin import postgres_schema
 from quality_ledger.testing.synthetic import fill
 from tests.conftest import postgres_connect
@@ -218,7 +219,7 @@ def test_a_history_rewritten_with_a_recomputed_chain_is_caught_against_a_checkpo
     *_, state = db.row(4_000)
     db.sql("UPDATE stored_events SET state = ? WHERE $ID = ?", state.replace(b"XA-QTS", b"XA-QTZ"), 4_000)
     last = ledger.chain.select_links(3_999, 1)[0]
-    events = [ledger._store.recorder.select_notifications(start=p, limit=1)[0] for p in range(4_000, size + 1)]
+    events = [EventLog.of(ledger).recorder.select_notifications(start=p, limit=1)[0] for p in range(4_000, size + 1)]
     db.sql("DELETE FROM ql_chain WHERE position >= 4000")
     for x in extend(last, [e.id for e in events], events):
         db.sql("INSERT INTO ql_chain VALUES (?, ?, ?, ?)", x.position, x.notification_id, x.digest, x.link)

@@ -18,6 +18,7 @@ from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.errors import ProjectionFailed
+from quality_ledger.eventlog import EventLog
 from quality_ledger.projections import audit_trail, handlers
 from tests.conftest import ORGANISER, plan_campaign
 
@@ -34,9 +35,9 @@ class Relaunched(Campaign.Launched):
 
 def record_around_the_rules(ledger: Ledger, campaign_id: UUID, cls: type[Any], **fields: Any) -> int:
     """Store an event no command records; its position."""
-    campaign: Campaign = ledger._store.repository.get(campaign_id)
+    campaign: Campaign = EventLog.of(ledger).repository.get(campaign_id)
     campaign.trigger_event(cls, **fields)
-    ledger._store.save(campaign)
+    EventLog.of(ledger).save(campaign)
     return ledger.position()
 
 

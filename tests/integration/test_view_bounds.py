@@ -21,6 +21,7 @@ from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.values import MAX_COUNT
 from quality_ledger.errors import ProjectionFailed
+from quality_ledger.eventlog import EventLog
 from tests.conftest import QTS, plan_campaign
 
 
@@ -47,9 +48,9 @@ def report(ledger: Ledger, activity: UUID, amount: int = 1) -> None:
 
 def record_as_an_earlier_version_could(ledger: Ledger, activity_id: UUID, **fields: Any) -> int:
     """Store a progress report no command accepts now (the rules are gone round); its position."""
-    activity: Activity = ledger._store.repository.get(activity_id)
+    activity: Activity = EventLog.of(ledger).repository.get(activity_id)
     activity.trigger_event(Activity.ProgressReported, reported_on=date(2017, 9, 4), **fields)
-    ledger._store.save(activity)
+    EventLog.of(ledger).save(activity)
     return ledger.position()
 
 
@@ -107,7 +108,7 @@ def test_a_nul_an_earlier_version_recorded_stops_postgresql_views_with_a_project
     with Ledger.open(postgres_url) as ledger:
         # given a postponement whose reason holds a NUL (PostgreSQL text cannot)
         campaign_id = plan_campaign(ledger)
-        activity: Activity = ledger._store.repository.get(
+        activity: Activity = EventLog.of(ledger).repository.get(
             ledger.execute(
                 c.PlanActivity(
                     campaign_id=campaign_id, title="a visit", lead_department="XA-QTS", focus_area="craftsman-spirit"
@@ -116,7 +117,7 @@ def test_a_nul_an_earlier_version_recorded_stops_postgresql_views_with_a_project
             ).aggregate_id
         )
         activity.trigger_event(Activity.Postponed, reason="rain\x00")
-        ledger._store.save(activity)
+        EventLog.of(ledger).save(activity)
         poison = ledger.position()
         # when the views catch up, then the failure names that event
         with pytest.raises(ProjectionFailed) as failed:

@@ -14,6 +14,7 @@ from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
 from quality_ledger.errors import NotFound, ProjectionFailed
+from quality_ledger.eventlog import EventLog
 from tests.conftest import ORGANISER, QTS, plan_campaign
 
 
@@ -250,9 +251,9 @@ def test_a_poison_event_stops_the_runner_naming_its_position_and_leaves_its_batc
     before = ledger.views.position()
     board = ledger.activity_board(campaign_id)
     ledger.execute(c.ReportProgress(activity_id=visit, metric="experts", amount=5, reported_on=date(2017, 9, 13)), QTS)
-    activity: Activity = ledger._store.repository.get(visit)
+    activity: Activity = EventLog.of(ledger).repository.get(visit)
     activity.trigger_event(Activity.ProgressReported, metric="no-such-metric", amount=1, reported_on=date(2017, 9, 14))
-    ledger._store.save(activity)  # bypasses the rules: the handler finds no such target row
+    EventLog.of(ledger).save(activity)  # bypasses the rules: the handler finds no such target row
     poison = ledger.position()
     # when the runner catches up
     with pytest.raises(ProjectionFailed) as failed:

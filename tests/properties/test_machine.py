@@ -25,6 +25,7 @@ from quality_ledger import commands as c
 from quality_ledger.domain.inspection import Inspection, Rectification
 from quality_ledger.domain.values import CampaignState, InspectionState
 from quality_ledger.errors import IllegalTransition
+from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import Context, Work, handle
 from quality_ledger.testing import profiles
 from quality_ledger.testing import strategies as qs
@@ -180,7 +181,7 @@ def test_the_machine_checks_snapshots_it_actually_takes() -> None:
             enlist = c.EnlistDepartment(campaign_id=campaign_id, code=code, name_zh=name_zh, name_en=name_en)
             machine.execute(qs.Step(enlist, organiser))
         # then a snapshot at version 3 exists, and the store's promises hold
-        snapshots = machine.ledger._store.snapshots
+        snapshots = EventLog.of(machine.ledger).snapshots
         assert snapshots is not None
         assert [s.originator_version for s in snapshots.get(campaign_id)] == [3]
         machine.final_invariants()

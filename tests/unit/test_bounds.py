@@ -13,12 +13,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from quality_ledger import Actor, Ledger
+from quality_ledger import Actor
 from quality_ledger import commands as c
 from quality_ledger.domain import values as v
 from quality_ledger.errors import InvalidCommand
-from tests.conftest import QTS, event_count, plan_campaign
 
+QTS = Actor(user="li.wei", department="XA-QTS")
 SOME_ID = UUID("6f1c1f5e-51a4-4c1e-9d0b-2017a0e1d9c8")
 ASTRAL = "𠀀"  # CJK extension B: 4 bytes in UTF-8, 12 as a \u-escaped surrogate pair
 
@@ -136,15 +136,6 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
 def test_an_invisible_or_reordering_character_in_a_user_name_is_refused(user: str) -> None:
     error = refused(Actor, user=user, department="XA-QTS")
     assert error.errors[0]["loc"] == ("user",)
-
-
-def test_a_right_to_left_override_in_a_user_name_records_nothing(ledger: Ledger) -> None:
-    before = event_count(ledger)
-    with pytest.raises(InvalidCommand):
-        ledger.execute(
-            c.PostponeActivity(activity_id=SOME_ID, reason="rain"), Actor(user="\u202ezhang.min", department="XA-QPC")
-        )
-    assert event_count(ledger) == before
 
 
 @pytest.mark.parametrize(
@@ -335,23 +326,3 @@ def test_an_error_about_thousands_of_fields_is_still_one_short_line() -> None:
 
 def test_field_names_that_are_not_strings_are_refused() -> None:
     refused(c.parse_obj, {"command": "LaunchCampaign", 1: 2})
-
-
-def test_a_command_at_every_bound_is_recorded_and_read_back_unchanged(ledger: Ledger) -> None:
-    # given a launched campaign; when a schedule with the longest place in astral characters is executed
-    campaign_id = plan_campaign(ledger)
-    activity = ledger.execute(
-        c.PlanActivity(
-            campaign_id=campaign_id,
-            title=ASTRAL * v.MAX_NAME,
-            lead_department="XA-QTS",
-            focus_area="craftsman-spirit",
-            partners=tuple(ASTRAL * v.MAX_NAME for _ in range(v.MAX_ITEMS)),
-            targets={"m" + "x" * 63: v.MAX_COUNT},
-        ),
-        QTS,
-    ).aggregate_id
-    # then it is recorded as given and the views hold it
-    state = ledger.get(activity)
-    assert state.title == ASTRAL * v.MAX_NAME  # type: ignore[attr-defined]
-    assert ledger.activity_board(campaign_id)[0].title == ASTRAL * v.MAX_NAME

@@ -10,14 +10,24 @@ import json
 from collections.abc import Callable, Iterator
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
-from quality_ledger.audit.replay import notifications
-from quality_ledger.audit.verify import links
-from quality_ledger.projections.queries import AuditEntry
+from quality_ledger.audit.verify import Checkpoint, VerifyReport, links
+from quality_ledger.eventlog import EventLog
+from quality_ledger.projections.queries import AuditEntry, AuditPage
 
-if TYPE_CHECKING:
-    from quality_ledger.ledger import Ledger
+
+class Ledger(Protocol):
+    """What the exports ask of a ``Ledger`` (named here so that audit never
+    imports the application layer); its event log comes from ``EventLog.of``."""
+
+    @property
+    def audit_trail(self) -> Callable[..., AuditPage]: ...
+
+    def verify(self) -> VerifyReport: ...
+
+    def checkpoint(self) -> Checkpoint: ...
+
 
 Format = Literal["jsonl", "csv"]
 TRAIL_FIELDS = tuple(AuditEntry.model_fields)
@@ -75,12 +85,12 @@ def export_evidence(
     ``Path``), creating it if needed."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    recorder = ledger._store.recorder
-    head = ledger.position()
+    log = EventLog.of(ledger)
+    head = log.position()
     counts = {"events": 0, "links": 0}
     with (directory / f"events.{fmt}").open("w", encoding="utf-8", newline="") as stream:
         writer = _Writer(stream, fmt, EVENT_FIELDS)
-        for n in notifications(recorder, head):
+        for n in log.notifications(until=head):
             payload = n.state.decode("utf-8", errors="replace")
             writer.write(
                 {
@@ -96,7 +106,7 @@ def export_evidence(
                 progress(counts["events"], head)
     with (directory / f"links.{fmt}").open("w", encoding="utf-8", newline="") as stream:
         writer = _Writer(stream, fmt, LINK_FIELDS)
-        for link in links(ledger.chain):
+        for link in links(log.chain):
             writer.write(
                 {
                     "position": link.position,

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
-from uuid import UUID
+from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import func, select
 
-from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.values import Frozen
+from quality_ledger.eventlog import PAGE, EventLog
 from quality_ledger.projections.queries import naive_utc
-from quality_ledger.projections.runner import replayed
+from quality_ledger.projections.runner import Views, replayed
 from quality_ledger.projections.schema import audit_trail
-
-if TYPE_CHECKING:
-    from quality_ledger.ledger import Ledger
-
-PAGE = 1000
 
 
 class ReplayCertificate(Frozen):
@@ -33,50 +26,47 @@ class ReplayCertificate(Frozen):
     digest: str
 
 
-def notifications(recorder: ApplicationRecorder, until: int) -> Iterator[Notification]:
-    start = 1
-    while start <= until and (page := recorder.select_notifications(start=start, limit=PAGE, stop=until)):
-        yield from page
-        start = page[-1].id + 1
-
-
-def certificate(recorder: ApplicationRecorder, mapper: Mapper[UUID], position: int) -> ReplayCertificate:
+def certificate(log: EventLog, position: int) -> ReplayCertificate:
     canonical = json.dumps(
-        replayed(recorder, mapper, position), sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+        replayed(log.recorder, log.mapper, position),
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return ReplayCertificate(position=position, digest=hashlib.sha256(canonical.encode()).hexdigest())
 
 
-def position_at(ledger: Ledger, instant: datetime) -> int:
+def position_at(views: Views, log: EventLog, instant: datetime) -> int:
     """The end of the longest prefix of the log recorded at or before ``instant``."""
-    with ledger.views.reading() as connection:
+    with views.reading() as connection:
         later = connection.execute(
             select(func.min(audit_trail.c.position)).where(audit_trail.c.recorded_at > naive_utc(instant))
         ).scalar_one()
-    return (later - 1) if later is not None else ledger.position()
+    return (later - 1) if later is not None else log.position()
 
 
-def replay_into(source: Ledger, target: Ledger, until: int, occurred_by: date | None = None) -> int:
+def replay_into(source: EventLog, target: EventLog, until: int, occurred_by: date | None = None) -> int:
     """Copy the stored events up to ``until`` into ``target``; with
     ``occurred_by``, each aggregate stops before its first event whose
     business date is later (events without one never stop it)."""
     stopped: set[Any] = set()
     copied = 0
     batch: list[StoredEvent] = []
-    for n in notifications(source._store.recorder, until):
+    for n in source.notifications(until=until):
         if occurred_by is not None:
             if n.originator_id in stopped:
                 continue
-            meta = cast(DomainEvent, source._store.mapper.to_domain_event(n)).meta
+            meta = source.decode(n).meta
             if meta is not None and meta.occurred_on is not None and meta.occurred_on > occurred_by:
                 stopped.add(n.originator_id)
                 continue
         batch.append(StoredEvent(n.originator_id, n.originator_version, n.topic, n.state))
         if len(batch) >= PAGE:
-            target._store.recorder.insert_events(batch)
+            target.insert(batch)
             copied += len(batch)
             batch = []
     if batch:
-        target._store.recorder.insert_events(batch)
+        target.insert(batch)
         copied += len(batch)
     return copied

@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.transitions import ACTIVITY, FINISHED_ACTIVITY
 from quality_ledger.domain.values import ActivityKind, ActivityState, FocusArea, Frozen
 
 S = ActivityState
-OPEN = (S.PLANNED, S.SCHEDULED, S.POSTPONED)
 
 
 class Progress(Frozen):
@@ -28,7 +28,7 @@ class ActivityView(AggregateState):
     activity_kind: ActivityKind
     partners: tuple[str, ...]
     progress: tuple[Progress, ...]
-    status: ActivityState = S.PLANNED
+    status: ActivityState = ACTIVITY.initial
     starts_on: date | None = None
     ends_on: date | None = None
     place: str | None = None
@@ -44,6 +44,7 @@ class ActivityView(AggregateState):
 class Activity(LedgerAggregate[ActivityView]):
     kind = "activity"
     state_model = ActivityView
+    lifecycle = ACTIVITY
 
     class Event(DomainEvent):
         pass
@@ -71,14 +72,16 @@ class Activity(LedgerAggregate[ActivityView]):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(
-                status=S.SCHEDULED, reason=None, **self.model_dump(include={"starts_on", "ends_on", "place"})
+                status=ACTIVITY.after("Scheduled"),
+                reason=None,
+                **self.model_dump(include={"starts_on", "ends_on", "place"}),
             )
 
     class Started(Event):
         started_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.STARTED, started_on=self.started_on)
+            aggregate.evolve(status=ACTIVITY.after("Started"), started_on=self.started_on)
 
     class ProgressReported(Event):
         metric: str
@@ -97,19 +100,19 @@ class Activity(LedgerAggregate[ActivityView]):
         outcome: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.COMPLETED, completed_on=self.completed_on, outcome=self.outcome)
+            aggregate.evolve(status=ACTIVITY.after("Completed"), completed_on=self.completed_on, outcome=self.outcome)
 
     class Postponed(Event):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.POSTPONED, reason=self.reason)
+            aggregate.evolve(status=ACTIVITY.after("Postponed"), reason=self.reason)
 
     class Cancelled(Event):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.CANCELLED, reason=self.reason)
+            aggregate.evolve(status=ACTIVITY.after("Cancelled"), reason=self.reason)
 
     # Commands -------------------------------------------------------------
 
@@ -142,17 +145,17 @@ class Activity(LedgerAggregate[ActivityView]):
         )
 
     def schedule(self, starts_on: date, ends_on: date, place: str) -> None:
-        self.check_status("schedule", *OPEN)
+        self.check_transition("schedule")
         self.check_order(starts_on, ends_on, "activity-period", "an activity ends on or after it starts")
         self.check_text(place, "activity-place", "a place")
         self.trigger_event(self.Scheduled, starts_on=starts_on, ends_on=ends_on, place=place)
 
     def start(self, started_on: date) -> None:
-        self.check_status("start", S.PLANNED, S.SCHEDULED)
+        self.check_transition("start")
         self.trigger_event(self.Started, started_on=started_on)
 
     def report_progress(self, metric: str, amount: int, reported_on: date) -> None:
-        self.check_status("report progress", S.STARTED)
+        self.check_transition("report_progress")
         self.check(
             any(p.metric == metric for p in self.state.progress),
             "progress-declared-metric",
@@ -162,22 +165,22 @@ class Activity(LedgerAggregate[ActivityView]):
         self.trigger_event(self.ProgressReported, metric=metric, amount=amount, reported_on=reported_on)
 
     def complete(self, completed_on: date, outcome: str) -> None:
-        self.check_status("complete", S.STARTED)
+        self.check_transition("complete")
         self.check_text(outcome, "completion-outcome", "an outcome")
         if self.state.started_on is not None:
             self.check_order(self.state.started_on, completed_on, "complete-after-start", "completed before it started")
         self.trigger_event(self.Completed, completed_on=completed_on, outcome=outcome)
 
     def postpone(self, reason: str) -> None:
-        self.check_status("postpone", S.PLANNED, S.SCHEDULED)
+        self.check_transition("postpone")
         self.check_text(reason, "postpone-reason", "a reason to postpone")
         self.trigger_event(self.Postponed, reason=reason)
 
     def cancel(self, reason: str) -> None:
-        self.check_status("cancel", *OPEN, S.STARTED)
+        self.check_transition("cancel")
         self.check_text(reason, "cancel-reason", "a reason to cancel")
         self.trigger_event(self.Cancelled, reason=reason)
 
     @property
     def is_finished(self) -> bool:
-        return self.state.status in (S.COMPLETED, S.CANCELLED)
+        return self.state.status in FINISHED_ACTIVITY

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -18,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate, CanSnapshotAggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
+from quality_ledger.domain.transitions import Lifecycle
 from quality_ledger.domain.values import EventMeta, Frozen
 from quality_ledger.errors import IllegalTransition, InvariantViolated
 
@@ -192,6 +194,8 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
     """Part of the snapshots' fingerprint, beside the state model's schema: bump
     it when ``apply`` code changes what it derives while the state's shape
     stays the same, so snapshots holding the old derivation are replayed."""
+    lifecycle: ClassVar[Lifecycle[Any]]
+    """The aggregate's transition table (``quality_ledger.domain.transitions``)."""
     TOPIC: ClassVar[str]
     """What the class is stored as, inside creation events and snapshots (see ``quality_ledger.names``)."""
 
@@ -213,10 +217,12 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
 
     # Guards shared by every aggregate: they raise before any event exists.
 
-    def check_status(self, action: str, *allowed: object) -> None:
+    def check_transition(self, command: str, holds: Collection[str] = ()) -> None:
+        """Refuse ``command`` unless the transition table has a row for it from
+        the current status; ``holds`` names the row conditions that are true."""
         status = getattr(self.state, "status")  # noqa: B009 - every state has one
-        if status not in allowed:
-            raise IllegalTransition(self.kind, str(status), action)
+        if not self.lifecycle.allows(command, status, holds):
+            raise IllegalTransition(self.kind, str(status), self.lifecycle.action(command))
 
     @staticmethod
     def check(condition: bool, rule: str, detail: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.transitions import CAMPAIGN
 from quality_ledger.domain.values import CampaignState, FocusArea, Frozen
 
 
@@ -33,7 +34,7 @@ class CampaignView(AggregateState):
     starts_on: date
     ends_on: date
     focus_areas: tuple[FocusArea, ...]
-    status: CampaignState = CampaignState.PLANNED
+    status: CampaignState = CAMPAIGN.initial
     departments: tuple[Department, ...] = ()
     activity_ids: tuple[UUID, ...] = ()
     inspection_ids: tuple[UUID, ...] = ()
@@ -51,6 +52,7 @@ class CampaignView(AggregateState):
 class Campaign(LedgerAggregate[CampaignView]):
     kind = "campaign"
     state_model = CampaignView
+    lifecycle = CAMPAIGN
 
     class Event(DomainEvent):
         pass
@@ -78,7 +80,7 @@ class Campaign(LedgerAggregate[CampaignView]):
         launched_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=CampaignState.LAUNCHED, launched_on=self.launched_on)
+            aggregate.evolve(status=CAMPAIGN.after("Launched"), launched_on=self.launched_on)
 
     class ActivityAdded(Event):
         activity_id: UUID
@@ -112,7 +114,7 @@ class Campaign(LedgerAggregate[CampaignView]):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(
-                status=CampaignState.CONCLUDED,
+                status=CAMPAIGN.after("Concluded"),
                 concluded_on=self.concluded_on,
                 summary=self.summary,
                 override_reason=self.override_reason,
@@ -151,7 +153,7 @@ class Campaign(LedgerAggregate[CampaignView]):
         )
 
     def enlist(self, department: Department) -> None:
-        self.check_open("enlist a department")
+        self.check_transition("enlist")
         self.check(
             department.code not in self.state.department_codes(),
             "department-enlisted-once",
@@ -160,23 +162,23 @@ class Campaign(LedgerAggregate[CampaignView]):
         self.trigger_event(self.DepartmentEnlisted, department=department)
 
     def launch(self, launched_on: date) -> None:
-        self.check_status("launch", CampaignState.PLANNED)
+        self.check_transition("launch")
         self.check(bool(self.state.departments), "launch-needs-departments", "no department enlisted")
         self.check_order(self.state.starts_on, launched_on, "launch-in-period", "launch before the campaign starts")
         self.trigger_event(self.Launched, launched_on=launched_on)
 
     def add_activity(self, activity_id: UUID, lead_department: str) -> None:
-        self.check_open("plan an activity")
+        self.check_transition("add_activity")
         self.check_enlisted(lead_department, "activity-lead-enlisted")
         self.trigger_event(self.ActivityAdded, activity_id=activity_id)
 
     def add_inspection(self, inspection_id: UUID, inspecting_department: str) -> None:
-        self.check_open("plan an inspection")
+        self.check_transition("add_inspection")
         self.check_enlisted(inspecting_department, "inspecting-department-enlisted")
         self.trigger_event(self.InspectionAdded, inspection_id=inspection_id)
 
     def add_commendation(self, commendation_id: UUID, nominating_department: str) -> None:
-        self.check_open("nominate a craftsman")
+        self.check_transition("add_commendation")
         self.check_enlisted(nominating_department, "nominating-department-enlisted")
         self.check(
             commendation_id not in self.state.commendation_ids,
@@ -188,7 +190,7 @@ class Campaign(LedgerAggregate[CampaignView]):
     def publish_bulletin(self, bulletin: BulletinRecord, final_inspections: frozenset[UUID]) -> None:
         """``final_inspections``: those of the listed ones whose verdict is final,
         as the application found them."""
-        self.check_status("publish a bulletin", CampaignState.LAUNCHED, CampaignState.CONCLUDED)
+        self.check_transition("publish_bulletin")
         self.check(bool(bulletin.inspection_ids), "bulletin-not-empty", "a bulletin lists inspections")
         for inspection_id in bulletin.inspection_ids:
             self.check(
@@ -211,7 +213,7 @@ class Campaign(LedgerAggregate[CampaignView]):
     def conclude(self, concluded_on: date, summary: str, unfinished: int, override_reason: str | None) -> None:
         """``unfinished``: activities neither completed nor cancelled, as counted
         by the application from the activities themselves."""
-        self.check_status("conclude", CampaignState.LAUNCHED)
+        self.check_transition("conclude")
         self.check_text(summary, "conclusion-summary", "a conclusion's summary")
         self.check_order(
             self.state.launched_on or self.state.starts_on,
@@ -232,9 +234,6 @@ class Campaign(LedgerAggregate[CampaignView]):
         )
 
     # Guards -----------------------------------------------------------------
-
-    def check_open(self, action: str) -> None:
-        self.check_status(action, CampaignState.PLANNED, CampaignState.LAUNCHED)
 
     def check_enlisted(self, department: str, rule: str) -> None:
         self.check(

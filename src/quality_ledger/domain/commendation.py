@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.transitions import COMMENDATION
 from quality_ledger.domain.values import ActivityKind, CommendationState, Frozen
 
 S = CommendationState
@@ -24,7 +25,7 @@ class CommendationView(AggregateState):
     employer: str
     deeds: str
     nominated_by: str
-    status: CommendationState = S.NOMINATED
+    status: CommendationState = COMMENDATION.initial
     review_reason: str | None = None
     ceremony_id: UUID | None = None
     conferred_on: date | None = None
@@ -34,6 +35,7 @@ class CommendationView(AggregateState):
 class Commendation(LedgerAggregate[CommendationView]):
     kind = "commendation"
     state_model = CommendationView
+    lifecycle = COMMENDATION
 
     class Event(DomainEvent):
         pass
@@ -52,21 +54,23 @@ class Commendation(LedgerAggregate[CommendationView]):
         reviewed_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.APPROVED)
+            aggregate.evolve(status=COMMENDATION.after("Approved"))
 
     class Rejected(Event):
         reason: str
         reviewed_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.REJECTED, review_reason=self.reason)
+            aggregate.evolve(status=COMMENDATION.after("Rejected"), review_reason=self.reason)
 
     class Conferred(Event):
         ceremony_id: UUID
         conferred_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.CONFERRED, ceremony_id=self.ceremony_id, conferred_on=self.conferred_on)
+            aggregate.evolve(
+                status=COMMENDATION.after("Conferred"), ceremony_id=self.ceremony_id, conferred_on=self.conferred_on
+            )
 
     class Publicised(Event):
         item: MediaItem
@@ -91,7 +95,7 @@ class Commendation(LedgerAggregate[CommendationView]):
         )
 
     def review(self, approved: bool, reason: str | None, reviewed_on: date) -> None:
-        self.check_status("review", S.NOMINATED)
+        self.check_transition("review")
         if approved:
             self.trigger_event(self.Approved, reviewed_on=reviewed_on)
             return
@@ -103,7 +107,7 @@ class Commendation(LedgerAggregate[CommendationView]):
     ) -> None:
         """The ceremony's campaign and kind come from the ceremony activity,
         loaded by the application."""
-        self.check_status("confer", S.APPROVED)
+        self.check_transition("confer")
         self.check(
             ceremony_kind is ActivityKind.AWARD_CEREMONY and ceremony_campaign == self.state.campaign_id,
             "conferred-at-own-ceremony",
@@ -112,7 +116,7 @@ class Commendation(LedgerAggregate[CommendationView]):
         self.trigger_event(self.Conferred, ceremony_id=ceremony_id, conferred_on=conferred_on)
 
     def publicise(self, item: MediaItem) -> None:
-        self.check_status("publicise", S.CONFERRED)
+        self.check_transition("publicise")
         if self.state.conferred_on is not None:
             self.check_order(
                 self.state.conferred_on,

@@ -8,17 +8,17 @@ penalised or transferred; then the inspection is closed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.rules import OBJECTION_WINDOW
+from quality_ledger.domain.transitions import FINAL_CONFORMING, INSPECTION
 from quality_ledger.domain.values import Frozen, InspectionState, LodgedBy, SubjectKind, Verdict
 
 S = InspectionState
-OBJECTION_WINDOW = timedelta(days=15)
-"""How long after notification a subject may object to a result."""
 
 
 class Subject(Frozen):
@@ -73,7 +73,7 @@ class InspectionView(AggregateState):
     subject: Subject
     product_category: str
     planned_on: date
-    status: InspectionState = S.PLANNED
+    status: InspectionState = INSPECTION.initial
     samples: tuple[Sample, ...] = ()
     verdict: Verdict | None = None
     notified_on: date | None = None
@@ -108,6 +108,7 @@ def verdict_of(samples: tuple[Sample, ...]) -> Verdict:
 class Inspection(LedgerAggregate[InspectionView]):
     kind = "inspection"
     state_model = InspectionView
+    lifecycle = INSPECTION
 
     class Event(DomainEvent):
         pass
@@ -137,7 +138,7 @@ class Inspection(LedgerAggregate[InspectionView]):
 
         def apply(self, aggregate: Any) -> None:
             sample = Sample(**self.model_dump(include={"sample_id", "product", "batch", "taken_on"}))
-            aggregate.evolve(status=S.SAMPLING, samples=(*aggregate.state.samples, sample))
+            aggregate.evolve(status=INSPECTION.after("SampleTaken"), samples=(*aggregate.state.samples, sample))
 
     class SampleResultRecorded(Event):
         sample_id: str
@@ -151,7 +152,9 @@ class Inspection(LedgerAggregate[InspectionView]):
         notified_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.VERDICT_ISSUED, verdict=self.verdict, notified_on=self.notified_on)
+            aggregate.evolve(
+                status=INSPECTION.after("VerdictIssued"), verdict=self.verdict, notified_on=self.notified_on
+            )
 
     class ResultObjected(Event):
         """The subject contests a failed result (within 15 days of notification).
@@ -194,7 +197,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         rectification: Rectification
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.RECTIFICATION_ORDERED, rectification=self.rectification)
+            aggregate.evolve(status=INSPECTION.after("RectificationOrdered"), rectification=self.rectification)
 
     class RectificationVerified(Event):
         verified_on: date
@@ -205,27 +208,27 @@ class Inspection(LedgerAggregate[InspectionView]):
             rectification = aggregate.state.rectification.model_copy(
                 update={"verified_on": self.verified_on, "passed": self.passed, "notes": self.notes}
             )
-            status = S.RECTIFIED if self.passed else S.RECTIFICATION_FAILED
+            status = INSPECTION.after("RectificationVerified", self.passed)
             aggregate.evolve(status=status, rectification=rectification)
 
     class PenaltyImposed(Event):
         penalty: Penalty
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.PENALISED, penalty=self.penalty)
+            aggregate.evolve(status=INSPECTION.after("PenaltyImposed"), penalty=self.penalty)
 
     class CaseTransferred(Event):
         authority: str
         transferred_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.TRANSFERRED, transferred_to=self.authority)
+            aggregate.evolve(status=INSPECTION.after("CaseTransferred"), transferred_to=self.authority)
 
     class Closed(Event):
         closed_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(status=S.CLOSED, closed_on=self.closed_on)
+            aggregate.evolve(status=INSPECTION.after("Closed"), closed_on=self.closed_on)
 
     # Commands -------------------------------------------------------------
 
@@ -259,7 +262,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         )
 
     def take_sample(self, sample_id: str, product: str, batch: str, taken_on: date) -> None:
-        self.check_status("take a sample", S.PLANNED, S.SAMPLING)
+        self.check_transition("take_sample")
         self.check(self.state.sample(sample_id) is None, "sample-id-unique", f"sample {sample_id} already taken")
         self.check_order(self.state.planned_on, taken_on, "sample-after-planning", "sample taken before planning")
         self.trigger_event(self.SampleTaken, sample_id=sample_id, product=product, batch=batch, taken_on=taken_on)
@@ -267,14 +270,14 @@ class Inspection(LedgerAggregate[InspectionView]):
     def record_result(
         self, sample_id: str, passed: bool, nonconforming_items: tuple[str, ...], tested_on: date
     ) -> None:
-        self.check_status("record a sample result", S.SAMPLING)
+        self.check_transition("record_result")
         sample = self.check_sample(sample_id)
         self.check(sample.result is None, "result-once", f"sample {sample_id} already has a result; object and re-test")
         result = self.check_result(sample, passed, nonconforming_items, tested_on, retest=False)
         self.trigger_event(self.SampleResultRecorded, sample_id=sample_id, result=result)
 
     def issue_verdict(self, notified_on: date) -> Verdict:
-        self.check_status("issue a verdict", S.SAMPLING)
+        self.check_transition("issue_verdict")
         untested = [s.sample_id for s in self.state.samples if s.result is None]
         self.check(not untested, "verdict-after-all-results", f"samples without a result: {', '.join(untested)}")
         last_test = max((s.result.tested_on for s in self.state.samples if s.result is not None), default=None)
@@ -287,7 +290,7 @@ class Inspection(LedgerAggregate[InspectionView]):
     def object_to_result(self, sample_id: str, lodged_on: date, *, lodged_by: LodgedBy | None = None) -> None:
         """``lodged_by`` is decided by the application layer, which knows the
         actor and the policy; the domain records it as given (None: not known)."""
-        self.check_status("object to a result", S.VERDICT_ISSUED)
+        self.check_transition("object_to_result")
         sample = self.check_sample(sample_id)
         assert self.state.notified_on is not None  # set with the verdict
         self.check(
@@ -299,16 +302,16 @@ class Inspection(LedgerAggregate[InspectionView]):
             sample.objected_on is None, "objection-once-per-sample", f"sample {sample_id} was already objected to"
         )
         self.check(
-            timedelta(0) <= lodged_on - self.state.notified_on <= OBJECTION_WINDOW,  # no overflow near date.max
-            "objection-within-15-days",
-            f"objection lodged {lodged_on}, notified {self.state.notified_on}: window is 15 days",
+            OBJECTION_WINDOW.holds(self.state.notified_on, lodged_on),
+            OBJECTION_WINDOW.id,
+            OBJECTION_WINDOW.detail(self.state.notified_on, lodged_on),
         )
         self.trigger_event(self.ResultObjected, sample_id=sample_id, lodged_on=lodged_on, lodged_by=lodged_by)
 
     def record_retest(
         self, sample_id: str, passed: bool, nonconforming_items: tuple[str, ...], tested_on: date
     ) -> None:
-        self.check_status("record a re-test result", S.VERDICT_ISSUED)
+        self.check_transition("record_retest")
         sample = self.check_sample(sample_id)
         self.check(sample.awaiting_retest, "retest-after-objection", f"sample {sample_id} has no pending objection")
         result = self.check_result(sample, passed, nonconforming_items, tested_on, retest=True)
@@ -316,7 +319,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.trigger_event(self.RetestResultRecorded, sample_id=sample_id, result=result, verdict=verdict)
 
     def order_rectification(self, ordered_on: date, due_on: date, requirements: str) -> None:
-        self.check_status("order a rectification", S.VERDICT_ISSUED)
+        self.check_transition("order_rectification")
         self.check_final_nonconforming("rectification-after-nonconforming")
         self.check(due_on > ordered_on, "rectification-due-after-order", "the due date must be after the order")
         self.check_text(requirements, "rectification-requirements", "rectification requirements")
@@ -324,7 +327,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.trigger_event(self.RectificationOrdered, rectification=rectification)
 
     def verify_rectification(self, verified_on: date, passed: bool, notes: str) -> None:
-        self.check_status("verify a rectification", S.RECTIFICATION_ORDERED)
+        self.check_transition("verify_rectification")
         assert self.state.rectification is not None
         self.check_order(
             self.state.rectification.ordered_on, verified_on, "follow-up-after-order", "follow-up before the order"
@@ -332,7 +335,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.trigger_event(self.RectificationVerified, verified_on=verified_on, passed=passed, notes=notes)
 
     def impose_penalty(self, amount: Decimal, reason: str, decided_on: date) -> None:
-        self.check_status("impose a penalty", S.VERDICT_ISSUED, S.RECTIFICATION_ORDERED, S.RECTIFICATION_FAILED)
+        self.check_transition("impose_penalty")
         self.check_final_nonconforming("penalty-after-nonconforming")
         self.check(amount >= 0, "penalty-not-negative", f"penalty {amount} is negative")
         self.check_text(reason, "penalty-reason", "a penalty's reason")
@@ -340,7 +343,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         self.trigger_event(self.PenaltyImposed, penalty=Penalty(amount=amount, reason=reason, decided_on=decided_on))
 
     def transfer_case(self, authority: str, transferred_on: date) -> None:
-        self.check_status("transfer the case", S.VERDICT_ISSUED, S.RECTIFICATION_ORDERED, S.RECTIFICATION_FAILED)
+        self.check_transition("transfer_case")
         self.check_final_nonconforming("transfer-after-nonconforming")
         self.check_text(authority, "transfer-authority", "the receiving authority")
         self.check_after_notification(transferred_on, "transfer-after-verdict")
@@ -348,8 +351,7 @@ class Inspection(LedgerAggregate[InspectionView]):
 
     def close(self, closed_on: date) -> None:
         conforming = self.state.verdict is Verdict.CONFORMING and self.state.has_final_verdict
-        if not (conforming and self.state.status is S.VERDICT_ISSUED):
-            self.check_status("close", S.RECTIFIED, S.PENALISED, S.TRANSFERRED)
+        self.check_transition("close", {FINAL_CONFORMING} if conforming else ())
         self.check_after_notification(closed_on, "close-after-verdict")
         self.trigger_event(self.Closed, closed_on=closed_on)
 

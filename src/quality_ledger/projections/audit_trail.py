@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from quality_ledger.command_records import CommandRecord
 from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection
 from quality_ledger.projections.unit_of_work import Batch
-from quality_ledger.receipts import CommandRecord
 
 SUMMARIES: dict[str, str] = {
     "Campaign.Planned": "planned campaign {title} ({starts_on} to {ends_on})",

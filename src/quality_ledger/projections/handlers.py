@@ -10,15 +10,15 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from quality_ledger.command_records import CommandRecord
 from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection, LabResult
-from quality_ledger.domain.values import ActivityState, CampaignState, CommendationState, InspectionState
+from quality_ledger.domain.transitions import ACTIVITY, CAMPAIGN, COMMENDATION, INSPECTION
 from quality_ledger.projections import schema as t
 from quality_ledger.projections.unit_of_work import Batch
-from quality_ledger.receipts import CommandRecord
 
 NOT_PROJECTED: dict[type[DomainEvent], str] = {
     Campaign.ActivityAdded: "the activity's own Activity.Planned adds its row",
@@ -84,7 +84,7 @@ def _(e: Campaign.Planned, batch: Batch, position: int) -> None:
         theme=e.theme,
         organiser=e.organiser,
         focus_areas=",".join(e.focus_areas),
-        status=CampaignState.PLANNED.value,
+        status=CAMPAIGN.after("Planned").value,
         starts_on=e.starts_on,
         ends_on=e.ends_on,
         launched_on=None,
@@ -104,7 +104,7 @@ def _(e: Campaign.DepartmentEnlisted, batch: Batch, position: int) -> None:
 
 @_handle.register
 def _(e: Campaign.Launched, batch: Batch, position: int) -> None:
-    batch.get(t.campaigns, e.originator_id).update(status=CampaignState.LAUNCHED.value, launched_on=e.launched_on)
+    batch.get(t.campaigns, e.originator_id).update(status=CAMPAIGN.after("Launched").value, launched_on=e.launched_on)
 
 
 @_handle.register
@@ -125,7 +125,7 @@ def _(e: Campaign.BulletinPublished, batch: Batch, position: int) -> None:
 @_handle.register
 def _(e: Campaign.Concluded, batch: Batch, position: int) -> None:
     batch.get(t.campaigns, e.originator_id).update(
-        status=CampaignState.CONCLUDED.value,
+        status=CAMPAIGN.after("Concluded").value,
         concluded_on=e.concluded_on,
         summary=e.summary,
         override_reason=e.override_reason,
@@ -146,7 +146,7 @@ def _(e: Activity.Planned, batch: Batch, position: int) -> None:
         lead_department=e.lead_department,
         focus_area=e.focus_area.value,
         activity_kind=e.activity_kind.value,
-        status=ActivityState.PLANNED.value,
+        status=ACTIVITY.after("Planned").value,
         starts_on=None,
         ends_on=None,
         place=None,
@@ -168,7 +168,7 @@ def _(e: Activity.Scheduled, batch: Batch, position: int) -> None:
     _activity(
         batch,
         e,
-        status=ActivityState.SCHEDULED.value,
+        status=ACTIVITY.after("Scheduled").value,
         starts_on=e.starts_on,
         ends_on=e.ends_on,
         place=e.place,
@@ -178,7 +178,7 @@ def _(e: Activity.Scheduled, batch: Batch, position: int) -> None:
 
 @_handle.register
 def _(e: Activity.Started, batch: Batch, position: int) -> None:
-    _activity(batch, e, status=ActivityState.STARTED.value, started_on=e.started_on)
+    _activity(batch, e, status=ACTIVITY.after("Started").value, started_on=e.started_on)
 
 
 @_handle.register
@@ -188,17 +188,17 @@ def _(e: Activity.ProgressReported, batch: Batch, position: int) -> None:
 
 @_handle.register
 def _(e: Activity.Completed, batch: Batch, position: int) -> None:
-    _activity(batch, e, status=ActivityState.COMPLETED.value, completed_on=e.completed_on, outcome=e.outcome)
+    _activity(batch, e, status=ACTIVITY.after("Completed").value, completed_on=e.completed_on, outcome=e.outcome)
 
 
 @_handle.register
 def _(e: Activity.Postponed, batch: Batch, position: int) -> None:
-    _activity(batch, e, status=ActivityState.POSTPONED.value, reason=e.reason)
+    _activity(batch, e, status=ACTIVITY.after("Postponed").value, reason=e.reason)
 
 
 @_handle.register
 def _(e: Activity.Cancelled, batch: Batch, position: int) -> None:
-    _activity(batch, e, status=ActivityState.CANCELLED.value, reason=e.reason)
+    _activity(batch, e, status=ACTIVITY.after("Cancelled").value, reason=e.reason)
 
 
 # Inspection -------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _(e: Inspection.Planned, batch: Batch, position: int) -> None:
         subject_kind=e.subject.subject_kind.value,
         product_category=e.product_category,
         planned_on=e.planned_on,
-        status=InspectionState.PLANNED.value,
+        status=INSPECTION.after("Planned").value,
         verdict=None,
         notified_on=None,
         rectification_ordered_on=None,
@@ -238,7 +238,7 @@ def _inspection(batch: Batch, e: DomainEvent, **changes: Any) -> None:
 
 @_handle.register
 def _(e: Inspection.SampleTaken, batch: Batch, position: int) -> None:
-    _inspection(batch, e, status=InspectionState.SAMPLING.value)
+    _inspection(batch, e, status=INSPECTION.after("SampleTaken").value)
     batch.add(
         t.samples,
         inspection_id=e.originator_id,
@@ -267,7 +267,7 @@ def _(e: Inspection.SampleResultRecorded, batch: Batch, position: int) -> None:
 @_handle.register
 def _(e: Inspection.VerdictIssued, batch: Batch, position: int) -> None:
     _inspection(
-        batch, e, status=InspectionState.VERDICT_ISSUED.value, verdict=e.verdict.value, notified_on=e.notified_on
+        batch, e, status=INSPECTION.after("VerdictIssued").value, verdict=e.verdict.value, notified_on=e.notified_on
     )
 
 
@@ -288,7 +288,7 @@ def _(e: Inspection.RectificationOrdered, batch: Batch, position: int) -> None:
     _inspection(
         batch,
         e,
-        status=InspectionState.RECTIFICATION_ORDERED.value,
+        status=INSPECTION.after("RectificationOrdered").value,
         rectification_ordered_on=r.ordered_on,
         rectification_due_on=r.due_on,
     )
@@ -296,23 +296,23 @@ def _(e: Inspection.RectificationOrdered, batch: Batch, position: int) -> None:
 
 @_handle.register
 def _(e: Inspection.RectificationVerified, batch: Batch, position: int) -> None:
-    status = InspectionState.RECTIFIED if e.passed else InspectionState.RECTIFICATION_FAILED
+    status = INSPECTION.after("RectificationVerified", e.passed)
     _inspection(batch, e, status=status.value, rectification_verified_on=e.verified_on, rectification_passed=e.passed)
 
 
 @_handle.register
 def _(e: Inspection.PenaltyImposed, batch: Batch, position: int) -> None:
-    _inspection(batch, e, status=InspectionState.PENALISED.value, penalty_amount=e.penalty.amount)
+    _inspection(batch, e, status=INSPECTION.after("PenaltyImposed").value, penalty_amount=e.penalty.amount)
 
 
 @_handle.register
 def _(e: Inspection.CaseTransferred, batch: Batch, position: int) -> None:
-    _inspection(batch, e, status=InspectionState.TRANSFERRED.value, transferred_to=e.authority)
+    _inspection(batch, e, status=INSPECTION.after("CaseTransferred").value, transferred_to=e.authority)
 
 
 @_handle.register
 def _(e: Inspection.Closed, batch: Batch, position: int) -> None:
-    _inspection(batch, e, status=InspectionState.CLOSED.value, closed_on=e.closed_on)
+    _inspection(batch, e, status=INSPECTION.after("Closed").value, closed_on=e.closed_on)
 
 
 # Commendation -----------------------------------------------------------------
@@ -328,7 +328,7 @@ def _(e: Commendation.Nominated, batch: Batch, position: int) -> None:
         person=e.person,
         employer=e.employer,
         nominated_by=e.nominated_by,
-        status=CommendationState.NOMINATED.value,
+        status=COMMENDATION.after("Nominated").value,
         review_reason=None,
         ceremony_id=None,
         conferred_on=None,
@@ -342,18 +342,18 @@ def _commendation(batch: Batch, e: DomainEvent, **changes: Any) -> None:
 
 @_handle.register
 def _(e: Commendation.Approved, batch: Batch, position: int) -> None:
-    _commendation(batch, e, status=CommendationState.APPROVED.value)
+    _commendation(batch, e, status=COMMENDATION.after("Approved").value)
 
 
 @_handle.register
 def _(e: Commendation.Rejected, batch: Batch, position: int) -> None:
-    _commendation(batch, e, status=CommendationState.REJECTED.value, review_reason=e.reason)
+    _commendation(batch, e, status=COMMENDATION.after("Rejected").value, review_reason=e.reason)
 
 
 @_handle.register
 def _(e: Commendation.Conferred, batch: Batch, position: int) -> None:
     _commendation(
-        batch, e, status=CommendationState.CONFERRED.value, ceremony_id=e.ceremony_id, conferred_on=e.conferred_on
+        batch, e, status=COMMENDATION.after("Conferred").value, ceremony_id=e.ceremony_id, conferred_on=e.conferred_on
     )
 
 

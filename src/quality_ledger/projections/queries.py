@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, select
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import NotFound
+from quality_ledger.figures import CampaignStatus, DepartmentLine, TargetProgress
 from quality_ledger.projections import schema as t
-from quality_ledger.status import CampaignStatus, DepartmentLine, TargetProgress
 
 
 class CampaignLine(Frozen):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from quality_ledger.domain.transitions import INSPECTION
 from quality_ledger.domain.values import ActivityState, CommendationState, InspectionState, Verdict
 from quality_ledger.scenarios.specs import ActivitySpec, Case, InspectionSpec, NominationSpec, SampleSpec
 
@@ -101,20 +102,18 @@ def verdict(i: InspectionSpec) -> Verdict | None:
 
 
 def inspection_state(i: InspectionSpec) -> InspectionState:
+    """The case's events, in the order the loader records them, through the domain's table."""
     r = i.rectification
-    if i.closed_on is not None:
-        return InspectionState.CLOSED
-    if i.transfer is not None:
-        return InspectionState.TRANSFERRED
-    if i.penalty is not None:
-        return InspectionState.PENALISED
-    if r is not None and r.follow_up is not None:
-        return InspectionState.RECTIFIED if r.follow_up.passed else InspectionState.RECTIFICATION_FAILED
-    if r is not None:
-        return InspectionState.RECTIFICATION_ORDERED
-    if i.notified_on is not None:
-        return InspectionState.VERDICT_ISSUED
-    return InspectionState.SAMPLING if i.samples else InspectionState.PLANNED
+    happened: list[tuple[str, bool | None, bool]] = [
+        ("SampleTaken", None, bool(i.samples)),
+        ("VerdictIssued", None, i.notified_on is not None),
+        ("RectificationOrdered", None, r is not None),
+        ("RectificationVerified", r.follow_up.passed if r and r.follow_up else None, bool(r and r.follow_up)),
+        ("PenaltyImposed", None, i.penalty is not None),
+        ("CaseTransferred", None, i.transfer is not None),
+        ("Closed", None, i.closed_on is not None),
+    ]
+    return INSPECTION.fold((event, passed) for event, passed, did in happened if did)
 
 
 def commendation_state(n: NominationSpec) -> CommendationState:

@@ -41,6 +41,7 @@ from quality_ledger import commands as c
 from quality_ledger.domain.base import ENVELOPE, AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.values import Actor
 from quality_ledger.errors import InvariantViolated, LedgerError
+from quality_ledger.eventlog import EventLog
 from quality_ledger.ledger import Ledger, event_name
 from quality_ledger.receipts import CommandRecord, Receipt
 from quality_ledger.testing.lifecycles import Step
@@ -383,7 +384,7 @@ def _establish(ledger: Ledger, facts: Sequence[Fact]) -> None:
             msg = f"given fact {n}: an event spec has no aggregate id; give the ledger whole events or steps"
             raise TypeError(msg)
         if events:
-            ledger._store.save(*events)
+            EventLog.of(ledger).save(*events)
             events = []
         step = fact if isinstance(fact, Step) else Step(*fact)
         try:
@@ -392,4 +393,4 @@ def _establish(ledger: Ledger, facts: Sequence[Fact]) -> None:
             msg = f"given step {n} ({step.command.name} by {step.actor.department}) was refused: {error}"
             raise GivenFailed(msg) from error
     if events:
-        ledger._store.save(*events)
+        EventLog.of(ledger).save(*events)

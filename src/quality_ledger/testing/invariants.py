@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import timedelta
 from uuid import UUID
 
 from quality_ledger.commands import natural_key
 from quality_ledger.domain.activity import ActivityView
 from quality_ledger.domain.campaign import CampaignView
 from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import OBJECTION_WINDOW, InspectionView, verdict_of
+from quality_ledger.domain.inspection import InspectionView, verdict_of
+from quality_ledger.domain.rules import OBJECTION_WINDOW
+from quality_ledger.domain.transitions import FINISHED_ACTIVITY, INSPECTION
 from quality_ledger.domain.values import (
     ActivityKind,
     ActivityState,
@@ -119,11 +120,7 @@ def _check_conclusion(state: LedgerState, campaign: CampaignView) -> None:
     if campaign.concluded_on is not None and campaign.launched_on is not None:
         expect(campaign.concluded_on >= campaign.launched_on, "conclude-after-launch", i, "concluded before its launch")
     # Completed and cancelled are final, so an activity unfinished now was unfinished at the conclusion.
-    unfinished = [
-        a
-        for a in campaign.activity_ids
-        if state.activities[a].status not in (ActivityState.COMPLETED, ActivityState.CANCELLED)
-    ]
+    unfinished = [a for a in campaign.activity_ids if state.activities[a].status not in FINISHED_ACTIVITY]
     expect(
         not unfinished or not _blank(campaign.override_reason),
         "conclude-when-activities-done",
@@ -193,7 +190,7 @@ def check_activity(state: LedgerState, activity: ActivityView) -> None:
 
 # Inspection ----------------------------------------------------------------------------
 
-_DECIDED = frozenset(InspectionState) - {InspectionState.PLANNED, InspectionState.SAMPLING}
+_DECIDED = INSPECTION.reachable_from(INSPECTION.after("VerdictIssued"))
 """States that follow a verdict."""
 
 
@@ -262,8 +259,8 @@ def _check_samples(inspection: InspectionView) -> None:
             )
             notified = inspection.notified_on
             expect(
-                notified is not None and timedelta(0) <= sample.objected_on - notified <= OBJECTION_WINDOW,
-                "objection-within-15-days",
+                notified is not None and OBJECTION_WINDOW.holds(notified, sample.objected_on),
+                OBJECTION_WINDOW.id,
                 i,
                 f"sample {sample.sample_id}: objected {sample.objected_on}, notified {notified}",
             )

@@ -17,6 +17,7 @@ from uuid import UUID
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
+from quality_ledger.domain.rules import OBJECTION_WINDOW
 from quality_ledger.domain.values import (
     ActivityKind,
     Actor,
@@ -159,7 +160,7 @@ def inspection_lifecycles(
     """An inspection's id and its steps, following the spot-check path:
     planned, samples taken and tested, verdict, objections and re-tests, then
     rectification (verified), penalty or transfer, and closing. Dates move
-    forward; an objection now and then comes after the 15-day window."""
+    forward; an objection now and then comes after the window."""
 
     @st.composite
     def lifecycle(draw: st.DrawFn) -> tuple[UUID, list[Step]]:
@@ -207,7 +208,7 @@ def inspection_lifecycles(
         commands.append(c.IssueVerdict(inspection_id=inspection_id, notified_on=notified_on))
         objected = draw(st.lists(st.sampled_from(tuple(sorted(failed))), unique=True)) if failed else []
         for sample_id in objected:
-            lodged_on = shift(notified_on, draw(st.integers(0, 17)))
+            lodged_on = shift(notified_on, draw(st.integers(0, OBJECTION_WINDOW.days + 2)))
             clock.today = max(clock.today, lodged_on)
             commands.append(c.ObjectToResult(inspection_id=inspection_id, sample_id=sample_id, lodged_on=lodged_on))
         for sample_id in objected:

@@ -44,6 +44,7 @@ from hypothesis.stateful import (
 from quality_ledger import commands as c
 from quality_ledger.domain.base import AggregateState
 from quality_ledger.errors import InvalidCommand, LedgerError
+from quality_ledger.eventlog import EventLog
 from quality_ledger.ledger import Ledger, event_name
 from quality_ledger.receipts import CommandRecord, Receipt
 from quality_ledger.testing.invariants import check_domain
@@ -318,11 +319,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def check_snapshots(self) -> None:
         """A snapshot plus its tail equals a full replay: at the latest version
         and at the latest snapshot's; and snapshots are there to be tested."""
-        store = self.ledger._store
-        if store.snapshots is None:
-            return
+        store = EventLog.of(self.ledger)
         every = store.snapshot_every
-        replay: Repository[UUID] = Repository(event_store=store.events)
+        replay: Repository[UUID] = Repository(event_store=store.aggregate_events)
         for views in self.state.as_dict().values():
             for aggregate_id, view in views.items():
                 taken = [s.originator_version for s in store.snapshots.get(aggregate_id)]
@@ -375,7 +374,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _prepared(self, ledger: Ledger) -> Ledger:
         if self.snapshot_every is not None:
-            ledger._store.snapshot_every = self.snapshot_every
+            EventLog.of(ledger).snapshot_every = self.snapshot_every
         return ledger
 
     # Replays ----------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from quality_ledger.domain.campaign import CampaignView
 from quality_ledger.domain.commendation import CommendationView
 from quality_ledger.domain.inspection import InspectionView
 from quality_ledger.errors import NotFound
+from quality_ledger.eventlog import EventLog
 
 if TYPE_CHECKING:
     from quality_ledger.ledger import Ledger
@@ -64,7 +65,7 @@ class LedgerState:
         What "reloading equals live state" compares with: the ledger's own
         reads may start from a snapshot; this one never does.
         """
-        repository: Repository[UUID] = Repository(event_store=ledger._store.events)
+        repository: Repository[UUID] = Repository(event_store=EventLog.of(ledger).aggregate_events)
 
         def replay(aggregate_id: UUID) -> AggregateState:
             view: AggregateState = repository.get(aggregate_id).view()

@@ -26,17 +26,17 @@ from quality_ledger.domain.activity import ActivityView
 from quality_ledger.domain.campaign import CampaignView
 from quality_ledger.domain.commendation import CommendationView
 from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.domain.values import (
-    ActivityKind,
-    ActivityState,
-    Actor,
-    CampaignState,
-    CommendationState,
-    FocusArea,
-    InspectionState,
-    SubjectKind,
-    Verdict,
+from quality_ledger.domain.rules import OBJECTION_WINDOW
+from quality_ledger.domain.transitions import (
+    ACTIVITY,
+    CAMPAIGN,
+    COMMENDATION,
+    FINAL_CONFORMING,
+    FINISHED_ACTIVITY,
+    INSPECTION,
+    Lifecycle,
 )
+from quality_ledger.domain.values import ActivityKind, Actor, FocusArea, SubjectKind, Verdict
 from quality_ledger.policy import responsible_departments
 from quality_ledger.testing.lifecycles import Step, plan_campaigns
 from quality_ledger.testing.state import LedgerState
@@ -174,6 +174,17 @@ Tagged = tuple[type[c.Command], Move]
 """A move and the kind of command it makes."""
 Maker = Callable[[st.DrawFn], c.Command]
 """Draws one command (its actor is drawn apart)."""
+Offer = tuple[str, type[c.Command], Maker, bool]
+"""A move an aggregate could make: its command method in the transition table, the
+kind of command, its maker, and whether what the status does not say allows it."""
+
+
+def _allowed(
+    lifecycle: Lifecycle[Any], status: Any, offers: Sequence[Offer], holds: Sequence[str] = ()
+) -> list[tuple[type[c.Command], Maker]]:
+    """The offers the transition table allows from ``status``, in the order given."""
+    return [(kind, maker) for method, kind, maker, ok in offers if ok and lifecycle.allows(method, status, holds)]
+
 
 _CREATING = frozenset({c.PlanCampaign, c.EnlistDepartment, c.PlanActivity, c.PlanInspection, c.NominateCraftsman})
 """Kinds of command that add to a campaign rather than take something further."""
@@ -193,8 +204,8 @@ def commands_for(
     """A step the ledger accepts in ``state``: a command and the actor responsible for it.
 
     Each aggregate offers the steps its lifecycle allows now, with dates
-    that keep its rules (tested on or after sampling, objected within 15
-    days, due after the order, ...). Deep states need long lifecycles, so
+    that keep its rules (tested on or after sampling, objected within the
+    window, due after the order, ...). Deep states need long lifecycles, so
     two draws in three take the ``focus`` aggregate further if it can go
     further (a state machine passes the one its last step touched), two in
     three of the others take something further rather than add to a
@@ -435,10 +446,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
         return _issuer(draw, state, c.LaunchCampaign(campaign_id=campaign.id, launched_on=launched_on))
 
     def conclude(draw: st.DrawFn) -> Step:
-        unfinished = any(
-            state.activities[a].status not in (ActivityState.COMPLETED, ActivityState.CANCELLED)
-            for a in campaign.activity_ids
-        )
+        unfinished = any(state.activities[a].status not in FINISHED_ACTIVITY for a in campaign.activity_ids)
         command = c.ConcludeCampaign(
             campaign_id=campaign.id,
             concluded_on=_on_or_after(draw, since, 40),
@@ -459,19 +467,17 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
         published = {b.bulletin_id for b in campaign.bulletins}
         return _issuer(draw, state, _unique(command, "title", published))
 
-    if campaign.status is CampaignState.PLANNED and campaign.departments:
-        moves.append((c.LaunchCampaign, launch))
-    if campaign.status is CampaignState.LAUNCHED:
-        moves.append((c.ConcludeCampaign, conclude))
-    if campaign.status in (CampaignState.LAUNCHED, CampaignState.CONCLUDED) and final:
-        moves.append((c.PublishBulletin, publish))
+    offers: list[tuple[str, Tagged, bool]] = [
+        ("launch", (c.LaunchCampaign, launch), bool(campaign.departments)),
+        ("conclude", (c.ConcludeCampaign, conclude), True),
+        ("publish_bulletin", (c.PublishBulletin, publish), bool(final)),
+    ]
+    moves += [move for method, move, ok in offers if ok and CAMPAIGN.allows(method, campaign.status)]
     return moves
 
 
 def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
     """New activities, inspections, nominations and departments: while the campaign is open."""
-    if campaign.status not in (CampaignState.PLANNED, CampaignState.LAUNCHED):
-        return []
     enlisted = sorted(campaign.department_codes())
 
     def enlist(draw: st.DrawFn) -> Step:
@@ -525,12 +531,13 @@ def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
         )
         return _issuer(draw, state, _unique(command, "person", campaign.commendation_ids))
 
-    moves: list[Tagged] = []
-    if enlisted:
-        moves += [(c.PlanInspection, plan_inspection), (c.PlanActivity, plan_activity), (c.NominateCraftsman, nominate)]
-    if len(enlisted) < _ENOUGH_DEPARTMENTS:
-        moves.append((c.EnlistDepartment, enlist))
-    return moves
+    offers: list[tuple[str, Tagged, bool]] = [
+        ("add_inspection", (c.PlanInspection, plan_inspection), bool(enlisted)),
+        ("add_activity", (c.PlanActivity, plan_activity), bool(enlisted)),
+        ("add_commendation", (c.NominateCraftsman, nominate), bool(enlisted)),
+        ("enlist", (c.EnlistDepartment, enlist), len(enlisted) < _ENOUGH_DEPARTMENTS),
+    ]
+    return [move for method, move, ok in offers if ok and CAMPAIGN.allows(method, campaign.status)]
 
 
 def _activity_moves(state: LedgerState, campaign: CampaignView, activity: ActivityView) -> list[Tagged]:
@@ -564,18 +571,15 @@ def _activity_moves(state: LedgerState, campaign: CampaignView, activity: Activi
     def cancel(draw: st.DrawFn) -> c.Command:
         return c.CancelActivity(activity_id=aid, reason=draw(_words()))
 
-    makers: list[tuple[type[c.Command], Maker]] = []
-    if status in (ActivityState.PLANNED, ActivityState.SCHEDULED):
-        makers += [(c.StartActivity, start), (c.ScheduleActivity, schedule), (c.PostponeActivity, postpone)]
-    if status is ActivityState.POSTPONED:
-        makers.append((c.ScheduleActivity, schedule))
-    if status is ActivityState.STARTED:
-        if activity.progress:
-            makers.append((c.ReportProgress, report))
-        makers.append((c.CompleteActivity, complete))
-    if status in (ActivityState.PLANNED, ActivityState.SCHEDULED, ActivityState.POSTPONED, ActivityState.STARTED):
-        makers.append((c.CancelActivity, cancel))
-    return _issued_by(state, makers)
+    offers: list[Offer] = [
+        ("start", c.StartActivity, start, True),
+        ("schedule", c.ScheduleActivity, schedule, True),
+        ("postpone", c.PostponeActivity, postpone, True),
+        ("report_progress", c.ReportProgress, report, bool(activity.progress)),
+        ("complete", c.CompleteActivity, complete, True),
+        ("cancel", c.CancelActivity, cancel, True),
+    ]
+    return _issued_by(state, _allowed(ACTIVITY, status, offers))
 
 
 def _issued_by(state: LedgerState, makers: Sequence[tuple[type[c.Command], Maker]]) -> list[Tagged]:
@@ -676,36 +680,26 @@ def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Ta
         return c.ObjectToResult(
             inspection_id=iid,
             sample_id=draw(_pick(objectable)).sample_id,
-            lodged_on=_on_or_after(draw, notified_on, 15),
+            lodged_on=_on_or_after(draw, notified_on, OBJECTION_WINDOW.days),
         )
 
-    S = InspectionState  # noqa: N806 - as the domain module abbreviates it
-    makers: list[tuple[type[c.Command], Maker]] = []
-    if status is S.SAMPLING:
-        if any(s.result is None for s in samples):
-            makers.append((c.RecordSampleResult, record_result))
-        else:
-            makers.append((c.IssueVerdict, issue_verdict))
-    if status in (S.PLANNED, S.SAMPLING):
-        makers.append((c.TakeSample, take_sample))
-    if status is S.VERDICT_ISSUED:
-        if any(s.awaiting_retest for s in samples):
-            makers.append((c.RecordRetestResult, retest))
-        if nonconforming:
-            makers.append((c.OrderRectification, order))
-    if status is S.RECTIFICATION_ORDERED:
-        makers.append((c.VerifyRectification, verify))
-    if status in (S.VERDICT_ISSUED, S.RECTIFICATION_ORDERED, S.RECTIFICATION_FAILED) and nonconforming:
-        makers += [(c.ImposePenalty, penalise), (c.TransferCase, transfer)]
-    if (status is S.VERDICT_ISSUED and conforming) or status in (S.RECTIFIED, S.PENALISED, S.TRANSFERRED):
-        makers.append((c.CloseInspection, close))
-    if status is S.VERDICT_ISSUED and any(
-        s.result is not None and not s.result.passed and s.objected_on is None for s in samples
-    ):
+    untested = any(s.result is None for s in samples)
+    objectable = any(s.result is not None and not s.result.passed and s.objected_on is None for s in samples)
+    offers: list[Offer] = [
+        ("record_result", c.RecordSampleResult, record_result, untested),
+        ("issue_verdict", c.IssueVerdict, issue_verdict, not untested),
+        ("take_sample", c.TakeSample, take_sample, True),
+        ("record_retest", c.RecordRetestResult, retest, any(s.awaiting_retest for s in samples)),
+        ("order_rectification", c.OrderRectification, order, nonconforming),
+        ("verify_rectification", c.VerifyRectification, verify, True),
+        ("impose_penalty", c.ImposePenalty, penalise, nonconforming),
+        ("transfer_case", c.TransferCase, transfer, nonconforming),
+        ("close", c.CloseInspection, close, True),
         # Recorded for the subject by the inspecting department: under the default policy no
         # subject acts itself, and no other department may object (the rules say who).
-        makers.append((c.ObjectToResult, object_to))
-    return _issued_by(state, makers)
+        ("object_to_result", c.ObjectToResult, object_to, objectable),
+    ]
+    return _issued_by(state, _allowed(INSPECTION, status, offers, [FINAL_CONFORMING] if conforming else []))
 
 
 def _commendation_moves(state: LedgerState, commendation: CommendationView) -> list[Tagged]:
@@ -737,14 +731,12 @@ def _commendation_moves(state: LedgerState, commendation: CommendationView) -> l
             published_on=_on_or_after(draw, commendation.conferred_on or campaign.starts_on),
         )
 
-    makers: list[tuple[type[c.Command], Maker]] = []
-    if commendation.status is CommendationState.NOMINATED:
-        makers.append((c.ReviewNomination, review))
-    if commendation.status is CommendationState.APPROVED and ceremonies:
-        makers.append((c.ConferCommendation, confer))
-    if commendation.status is CommendationState.CONFERRED:
-        makers.append((c.PubliciseCommendation, publicise))
-    return _issued_by(state, makers)
+    offers: list[Offer] = [
+        ("review", c.ReviewNomination, review, True),
+        ("confer", c.ConferCommendation, confer, bool(ceremonies)),
+        ("publicise", c.PubliciseCommendation, publicise, True),
+    ]
+    return _issued_by(state, _allowed(COMMENDATION, commendation.status, offers))
 
 
 def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strategy[Step]:

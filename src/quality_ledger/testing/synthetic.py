@@ -15,6 +15,7 @@ from quality_ledger.domain.activity import Activity
 from quality_ledger.domain.campaign import Campaign, Department
 from quality_ledger.domain.inspection import Inspection, Subject
 from quality_ledger.domain.values import ActivityKind, EventMeta, FocusArea, SubjectKind
+from quality_ledger.eventlog import EventLog
 from quality_ledger.ledger import Ledger
 
 DAY = date(2017, 9, 1)
@@ -25,7 +26,7 @@ CHUNK = 5000
 def fill(ledger: Ledger, events: int, *, seed: str = "synthetic") -> int:
     """Record at least ``events`` events (a campaign, activities with progress,
     inspections with samples, verdicts and rectifications); returns how many."""
-    store = ledger._store
+    store = EventLog.of(ledger)
     ids = iter(uuid5(NAMESPACE_URL, f"{seed}/{n}") for n in range(10**9))
     meta = EventMeta(
         user="synthetic", department="XA-QTS", command="Synthetic", command_id=next(ids), correlation_id=next(ids)

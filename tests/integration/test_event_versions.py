@@ -26,7 +26,7 @@ from quality_ledger.domain.values import LodgedBy
 from quality_ledger.errors import IntegrityError
 from quality_ledger.persistence import PydanticMapper
 from tests.conftest import FDA, QTS, plan_campaign
-from tests.unit.test_authorization import (
+from tests.integration.test_authorization import (
     REPRESENTATIVE,
     SUBJECT,
     SUBJECT_CODE,

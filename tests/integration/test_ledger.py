@@ -87,18 +87,37 @@ def open_ledger() -> Iterator[list[Ledger]]:
 
 
 def test_an_invalid_command_records_nothing(ledger: Ledger) -> None:
-    # given
+    # given a ledger holding a campaign, and a command built without validation (model_construct),
+    # so that the ledger, not the command's constructor, is what must refuse it
+    plan_campaign(ledger)
     before = event_count(ledger)
-    # when
-    with pytest.raises(InvalidCommand):
-        ledger.execute(
-            c.PlanCampaign(
-                title="t", theme="t", organiser="bad", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
-            ),
-            ORGANISER,
-        )
-    # then
+    invalid = c.PlanCampaign.model_construct(
+        title="t", theme="t", organiser="bad", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+    )
+    assert invalid.organiser == "bad"
+    # when the ledger is asked to execute it
+    with pytest.raises(InvalidCommand) as refusal:
+        ledger.execute(invalid, ORGANISER)
+    # then it is refused for its organiser, and nothing is recorded
+    assert [error["loc"] for error in refusal.value.errors] == [("organiser",)]
     assert event_count(ledger) == before
+
+
+def test_an_invalid_command_parsed_from_json_is_refused_by_parse() -> None:
+    # given the same invalid command as JSON / when it is parsed / then parse refuses it, naming the field
+    text = json.dumps(
+        {
+            "command": "PlanCampaign",
+            "title": "t",
+            "theme": "t",
+            "organiser": "bad",
+            "starts_on": "2017-09-01",
+            "ends_on": "2017-09-30",
+        }
+    )
+    with pytest.raises(InvalidCommand) as refusal:
+        c.parse(text)
+    assert [error["loc"] for error in refusal.value.errors] == [("organiser",)]
 
 
 def test_an_illegal_transition_records_nothing(ledger: Ledger, campaign_id: UUID) -> None:

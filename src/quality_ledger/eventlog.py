@@ -1,0 +1,186 @@
+"""The event-log port: the one object that holds the store.
+
+Everything that touches stored events goes through :class:`EventLog`: the
+ledger's writing and reading parts, the audit tools (verify, export,
+replay) and the tests that plant rows no command would write. It wraps
+eventsourcing's ``Application`` (kept private, so a service cannot bypass
+commands by saving aggregates) and names what its users need: pages of
+notifications, raw rows, the hash chain, the position, decoding, saving,
+snapshots. The ports' users depend on this module, never on ``Ledger``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol, cast
+from uuid import UUID
+
+from eventsourcing.application import Application, Repository
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    StoredEvent,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from quality_ledger.audit.chain import ChainedRecorder
+from quality_ledger.domain.base import DomainEvent, Snapshot
+from quality_ledger.guarantees import check_store, refuse_overrides
+from quality_ledger.persistence import PydanticMapper, application_recorder, snapshot_recorder
+from quality_ledger.snapshots import SnapshotRepository, SnapshotStore
+
+PAGE = 1000
+"""Notifications read per query when walking the log."""
+
+
+class _Store(Application[UUID]):
+    """eventsourcing's application, with our mapper, recorders and snapshots."""
+
+    name = "quality_ledger"
+    is_snapshotting_enabled = True
+    snapshot_class = Snapshot
+    snapshot_every = 50
+    """Take a snapshot when an aggregate's version reaches a multiple of this."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        refuse_overrides(os.environ)
+        super().__init__(env=env)
+        try:
+            check_store(self.recorder, self.mapper)
+        except BaseException:
+            self.close()
+            raise
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The settings the ledger chose, and nothing from ``os.environ``
+        (eventsourcing would merge it in: see :mod:`quality_ledger.guarantees`)."""
+        settings = dict(type(self).env)
+        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        settings.update(env or {})
+        return Environment(name, settings)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PydanticMapper(transcoder=JSONTranscoder())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return application_recorder(self.factory, self.env)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """eventsourcing's snapshot table, in a store that can also overwrite a
+        stale snapshot (see :mod:`quality_ledger.snapshots`)."""
+        return SnapshotStore(mapper=self.mapper, recorder=snapshot_recorder(self.factory, self.env))
+
+    def construct_repository(self) -> Repository[UUID]:
+        """A repository that loads a snapshot only if it fits today's state
+        model, else replays and replaces it: a snapshot never breaks a read."""
+        snapshots = cast(SnapshotStore, self.snapshots)  # always on (construct_env), built above
+        return SnapshotRepository(self.events, snapshot_store=snapshots)
+
+
+class _HasLog(Protocol):
+    _log: EventLog
+
+
+class EventLog:
+    """The stored events of one ledger, and what may be done with them.
+
+    Internal: services execute commands; the audit tools, the replays and
+    the tests use this port (``EventLog.of(ledger)``) instead of reaching
+    into the ledger.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._app = _Store(env=env)
+
+    @staticmethod
+    def of(ledger: object) -> EventLog:
+        """The event log behind ``ledger`` (a ``Ledger``; typed loosely so this
+        module never imports the application layer)."""
+        return cast(_HasLog, ledger)._log
+
+    def close(self) -> None:
+        self._app.close()
+
+    @property
+    def snapshot_every(self) -> int:
+        """Snapshot an aggregate when its version reaches a multiple of this (tests change it)."""
+        return self._app.snapshot_every
+
+    @snapshot_every.setter
+    def snapshot_every(self, every: int) -> None:
+        self._app.snapshot_every = every
+
+    # Parts ------------------------------------------------------------------------
+
+    @property
+    def recorder(self) -> ApplicationRecorder:
+        """The application recorder: notifications, raw inserts, and the chain."""
+        return self._app.recorder
+
+    @property
+    def chain(self) -> ChainedRecorder:
+        """The recorder seen as the keeper of the hash chain (checked at open)."""
+        return cast(ChainedRecorder, self._app.recorder)
+
+    @property
+    def mapper(self) -> Mapper[UUID]:
+        return self._app.mapper
+
+    @property
+    def repository(self) -> Repository[UUID]:
+        """Aggregates, loaded through snapshots where they fit."""
+        return self._app.repository
+
+    @property
+    def aggregate_events(self) -> EventStore[UUID]:
+        """Events per aggregate (for a repository that ignores snapshots)."""
+        return self._app.events
+
+    @property
+    def snapshots(self) -> SnapshotStore:
+        return cast(SnapshotStore, self._app.snapshots)
+
+    # Reading ----------------------------------------------------------------------
+
+    def position(self) -> int:
+        """The position of the last stored event (0 for an empty log)."""
+        return self._app.recorder.max_notification_id() or 0
+
+    def notifications(self, start: int = 1, until: int | None = None, page: int = PAGE) -> Iterator[Notification]:
+        """Stored rows in commit order from ``start`` up to ``until`` (default:
+        the end), undecoded, read ``page`` at a time."""
+        while until is None or start <= until:
+            rows = self._app.recorder.select_notifications(start=start, limit=page, stop=until)
+            yield from rows
+            if len(rows) < page:
+                return
+            start = rows[-1].id + 1
+
+    def decode(self, row: StoredEvent) -> DomainEvent:
+        return cast(DomainEvent, self._app.mapper.to_domain_event(row))
+
+    def events(self, start: int = 1, page: int = PAGE) -> Iterator[tuple[int, DomainEvent]]:
+        """Every stored event from ``start`` in commit order, decoded, with its position."""
+        for n in self.notifications(start, page=page):
+            yield n.id, self.decode(n)
+
+    def history(self, aggregate_id: UUID) -> list[DomainEvent]:
+        """Every stored event of one aggregate, oldest first."""
+        return [cast(DomainEvent, e) for e in self._app.events.get(aggregate_id)]
+
+    # Writing ----------------------------------------------------------------------
+
+    def save(self, *events: Any) -> None:
+        """Store events atomically (no rule is checked here: commands check them)."""
+        self._app.save(*events)
+
+    def insert(self, rows: Sequence[StoredEvent]) -> None:
+        """Store rows exactly as given (a replay copying another log)."""
+        self._app.recorder.insert_events(rows)
+
+    def take_snapshot(self, aggregate_id: UUID, version: int) -> None:
+        self._app.take_snapshot(aggregate_id, version=version)
