@@ -50,39 +50,27 @@ from quality_ledger.receipts import CommandRecord, Receipt
 from quality_ledger.testing.invariants import check_domain
 from quality_ledger.testing.lifecycles import Step
 from quality_ledger.testing.state import LedgerState
-from quality_ledger.testing.steps import (
-    EdgeStep,
-    _edges,
-    _pick,
-    any_commands_for,
-    commands_for,
-    edge_steps,
-    raw_commands,
-)
+from quality_ledger.testing.steps import _pick, any_commands_for, commands_for, raw_commands
 from quality_ledger.testing.values import _one_in, actors
 
 __all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
 
 
 class PromiseBroken(AssertionError):
-    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ...
-    ``rule`` names the business rule concerned, where one is (a step outside it was accepted)."""
+    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ..."""
 
-    def __init__(self, promise: str, detail: str, rule: str | None = None) -> None:
+    def __init__(self, promise: str, detail: str) -> None:
         super().__init__(f"[{promise}] {detail}")
         self.promise = promise
         self.detail = detail
-        self.rule = rule
 
 
 @dataclass(frozen=True)
 class Executed:
-    """A step the machine executed, whether it had to be accepted (a valid step),
-    and the rule that had to refuse it, if one did (a step just outside a rule)."""
+    """A step the machine executed, and whether it had to be accepted (a valid step)."""
 
     step: Step
     must_succeed: bool = False
-    must_refuse: str | None = None
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -198,10 +186,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 keyed = step.command.model_copy(update={"idempotency_key": f"key-{len(self.journal)}"})
                 step = Step(keyed, step.actor)
             self.execute(step, must_succeed=self.valid_steps_succeed)
-            # A rule's edge is often near only briefly (a conforming verdict is soon closed):
-            # now and then, try it at once.
-            if bool(_edges(self.state, self.focus, out_of_turn=False)) and data.draw(_one_in(3), label="edge now"):
-                self.execute_edge(data.draw(edge_steps(self.state, focus=self.focus), label="step at an edge"))
 
     @rule(data=st.data())
     def execute_arbitrary(self, data: st.DataObject) -> None:
@@ -210,17 +194,8 @@ class LedgerMachine(RuleBasedStateMachine):
         One rule for both, so that valid steps are half of all steps."""
         if data.draw(_one_in(3), label="raw input"):
             self.execute_raw(data)
-            return
-        step = data.draw(self.arbitrary_steps(), label="arbitrary step")
-        if isinstance(step, EdgeStep):
-            self.execute_edge(step)
         else:
-            self.execute(step)
-
-    def execute_edge(self, step: EdgeStep) -> None:
-        """At a rule's edge the rule decides: inside, accepted (as a valid step); outside, refused."""
-        inside = step.inside and self.valid_steps_succeed
-        self.execute(step, must_succeed=inside, must_refuse=None if step.inside else step.rule)
+            self.execute(data.draw(self.arbitrary_steps(), label="arbitrary step"))
 
     def execute_raw(self, data: st.DataObject) -> None:
         """Raw input: parsed and executed, or refused as InvalidCommand."""
@@ -273,15 +248,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Executing ------------------------------------------------------------------------------
 
-    def execute(
-        self, step: Step, *, must_succeed: bool = False, must_refuse: str | None = None
-    ) -> Receipt | LedgerError:
+    def execute(self, step: Step, *, must_succeed: bool = False) -> Receipt | LedgerError:
         """Execute ``step`` and check what every command promises: a refusal is a
         LedgerError and records nothing; a receipt names exactly what the log
-        gained; a repeated idempotency key returns the first receipt. With
-        ``must_refuse``, the rule it names must refuse the step. Keeps
+        gained; a repeated idempotency key returns the first receipt. Keeps
         ``state`` current. Anything but a LedgerError propagates and fails the run."""
-        self.executed.append(Executed(step, must_succeed, must_refuse))
+        self.executed.append(Executed(step, must_succeed))
         before = self.ledger.position()
         command, who = step.command, f"{step.command.name} by {step.actor.department}"
         try:
@@ -297,12 +269,6 @@ class LedgerMachine(RuleBasedStateMachine):
             )
             return error
         self.journal.append(f"{who}: {', '.join(receipt.events) or 'nothing new'}")
-        if must_refuse is not None:
-            broken = PromiseBroken(
-                "outside-rule-refused", f"{command!r} accepted, yet {must_refuse} refuses it", must_refuse
-            )
-            broken.add_note(self.story())
-            raise broken
         recorded = [event for _, event in self.ledger.events(start=before + 1)]
         self._check_receipt(step, receipt, recorded)
         if receipt.events[:1] == ("Campaign.Planned",) and receipt.aggregate_id not in self.campaign_ids:
@@ -427,14 +393,10 @@ class LedgerMachine(RuleBasedStateMachine):
         :meth:`execute` are not part of a program.
         """
         machine = cls()
-        # Reducing, the store's promises are checked after every step: a program
-        # cut short of the step where the sparse checks fell would hide its failure.
         error: BaseException | None = None
         try:
             for executed in program:
-                must_succeed = executed.must_succeed and strict
-                machine.execute(executed.step, must_succeed=must_succeed, must_refuse=executed.must_refuse)
-                machine.steps_to_check = 1
+                machine.execute(executed.step, must_succeed=executed.must_succeed and strict)
                 for found in machine.invariants:
                     if all(holds(machine) for holds in found.preconditions):
                         found.function(machine)
@@ -550,7 +512,6 @@ def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Ex
     target = _signature(error)
     # A refused valid step is the failure itself only when the promise broken says so.
     strict = getattr(error, "promise", None) == "valid-command-accepted"
-    refusing = getattr(error, "promise", None) == "outside-rule-refused"
     final = False  # the checks at teardown cost most: replay without them if the failure allows
     again = machine.replay(found, final=final, strict=strict)
     if _signature(again[0]) != target:
@@ -566,9 +527,6 @@ def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Ex
         # A refused valid step fails only if it is still valid: dropping what led
         # up to it (the inspection a closing closes) leaves a step every ledger refuses.
         if strict and not _valid_under_library_rules(program[: len(outcome[1])]):
-            return None
-        # Likewise an accepted step outside a rule fails only while the library's rules refuse it.
-        if refusing and _valid_under_library_rules(program[: len(outcome[1])]):
             return None
         return outcome
 
@@ -656,7 +614,7 @@ def _simplify(
             simpler = command.model_copy(update={name: default})
             candidate = [
                 *program[:n],
-                Executed(Step(simpler, executed.step.actor), executed.must_succeed, executed.must_refuse),
+                Executed(Step(simpler, executed.step.actor), executed.must_succeed),
                 *program[n + 1 :],
             ]
             outcome = fails(candidate)
