@@ -2,7 +2,7 @@
 
 Neutral ground between the two that compute them: the reference model
 (:func:`quality_ledger.status.campaign_status`, from aggregate states) and
-the SQL views (:func:`quality_ledger.projections.queries.campaign_status`).
+the SQL views (:func:`quality_ledger.projections.campaign_status.campaign_status`).
 Both return these types, so the views can be checked against the reference
 without the projections importing the application layer.
 """

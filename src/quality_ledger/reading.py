@@ -1,8 +1,8 @@
 """The ledger's reading part: aggregates now or at a version, an aggregate's
 history and the campaign figures computed from the aggregates (the
 reference the SQL views are checked against), all from the event log; and
-the views' queries (:mod:`quality_ledger.projections.queries`), each input
-checked first. :class:`Reading` is the part ``Ledger`` is built from.
+the views' queries (one module per view in :mod:`quality_ledger.projections`),
+each input checked first. :class:`Reading` is the part ``Ledger`` is built from.
 """
 
 from __future__ import annotations
@@ -33,7 +33,22 @@ from quality_ledger.domain.values import EventMeta, Frozen
 from quality_ledger.errors import NotFound
 from quality_ledger.eventlog import EventLog
 from quality_ledger.parts import Part, guarded
-from quality_ledger.projections import ViewsReport, queries
+from quality_ledger.projections import (
+    ActivityRow,
+    AuditPage,
+    BulletinLine,
+    CampaignLine,
+    InspectionRow,
+    ScorecardLine,
+    ViewsReport,
+    activity_board,
+    audit_trail,
+    bulletin,
+    campaigns,
+    inspection_register,
+    scorecard,
+)
+from quality_ledger.projections import campaign_status as status_view
 from quality_ledger.projections.migration import MigrationReport
 from quality_ledger.projections.runner import Progress
 from quality_ledger.status import CampaignStatus, campaign_status
@@ -120,48 +135,48 @@ class Reading(Part):
         return view
 
     @guarded
-    def campaigns(self) -> list[queries.CampaignLine]:
+    def campaigns(self) -> list[CampaignLine]:
         """Every campaign in the ledger, oldest first."""
         with self._views() as connection:
-            return queries.campaigns(connection)
+            return campaigns.campaign_lines(connection)
 
     @guarded
     def campaign_status(self, campaign_id: UUID) -> CampaignStatus:
         """Where a campaign stands: activities, inspections, targets, awards (from the views)."""
         campaign_id = check_id("campaign_id", campaign_id)
         with self._views() as connection:
-            return queries.campaign_status(connection, campaign_id)
+            return status_view.campaign_status(connection, campaign_id)
 
     @guarded
-    def activity_board(self, campaign_id: UUID) -> list[queries.ActivityRow]:
+    def activity_board(self, campaign_id: UUID) -> list[ActivityRow]:
         """Each activity's state, lead department, schedule and progress."""
         campaign_id = check_id("campaign_id", campaign_id)
         with self._views() as connection:
-            return queries.activity_board(connection, campaign_id)
+            return activity_board.activity_board(connection, campaign_id)
 
     @guarded
-    def inspection_register(self, campaign_id: UUID, as_of: date | None = None) -> list[queries.InspectionRow]:
+    def inspection_register(self, campaign_id: UUID, as_of: date | None = None) -> list[InspectionRow]:
         """Each inspection's state, verdict, open and overdue rectifications (as of a date, default today)."""
         campaign_id = check_id("campaign_id", campaign_id)
         as_of = check_day("as_of", as_of)
         with self._views() as connection:
-            return queries.inspection_register(connection, campaign_id, as_of)
+            return inspection_register.inspection_register(connection, campaign_id, as_of)
 
     @guarded
-    def bulletin(self, campaign_id: UUID, bulletin_id: UUID | None = None) -> list[queries.BulletinLine]:
+    def bulletin(self, campaign_id: UUID, bulletin_id: UUID | None = None) -> list[BulletinLine]:
         """Per product category: inspections, samples, pass rate, nonconforming subjects."""
         campaign_id = check_id("campaign_id", campaign_id)
         bulletin_id = check_optional_id("bulletin_id", bulletin_id)
         with self._views() as connection:
-            return queries.bulletin(connection, campaign_id, bulletin_id)
+            return bulletin.bulletin(connection, campaign_id, bulletin_id)
 
     @guarded
-    def department_scorecard(self, campaign_id: UUID, as_of: date | None = None) -> list[queries.ScorecardLine]:
+    def department_scorecard(self, campaign_id: UUID, as_of: date | None = None) -> list[ScorecardLine]:
         """Per department: activities planned, completed, cancelled; inspections; overdue rectifications."""
         campaign_id = check_id("campaign_id", campaign_id)
         as_of = check_day("as_of", as_of)
         with self._views() as connection:
-            return queries.department_scorecard(connection, campaign_id, as_of)
+            return scorecard.department_scorecard(connection, campaign_id, as_of)
 
     @guarded
     def audit_trail(
@@ -174,7 +189,7 @@ class Reading(Part):
         until: datetime | None = None,
         after: int = 0,
         limit: int = 100,
-    ) -> queries.AuditPage:
+    ) -> AuditPage:
         """Who did what, when: events in log order, filtered, one page at a time.
 
         ``after`` is a log position (0 to 2**63 - 1), ``limit`` a page size
@@ -190,7 +205,7 @@ class Reading(Part):
         POSITION.check("after", after)
         PAGE.check("limit", limit)
         with self._views() as connection:
-            return queries.audit_trail(
+            return audit_trail.audit_trail(
                 connection,
                 actor=actor,
                 department=department,

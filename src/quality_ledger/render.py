@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from quality_ledger.audit.verify import VerifyReport
     from quality_ledger.ledger import RecordedEvent
-    from quality_ledger.projections.queries import AuditPage, CampaignLine
+    from quality_ledger.projections.audit_trail import AuditPage
+    from quality_ledger.projections.campaigns import CampaignLine
     from quality_ledger.status import CampaignStatus
 
 

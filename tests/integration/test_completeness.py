@@ -25,7 +25,7 @@ from quality_ledger.domain.base import DomainEvent
 from quality_ledger.errors import InvalidCommand
 from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import handle
-from quality_ledger.projections import audit_trail, handlers
+from quality_ledger.projections import audit_trail, dispatch
 from quality_ledger.schemas import stored_events
 from quality_ledger.testing import steps
 from quality_ledger.testing.state import LedgerState
@@ -81,9 +81,9 @@ def test_every_command_has_a_handler_of_its_own(cls: type[c.Command]) -> None:
 @pytest.mark.parametrize("name", EVENTS)
 def test_every_event_type_is_projected_or_declared_not_projected(name: str) -> None:
     cls = EVENTS[name]
-    declared = cls in handlers.NOT_PROJECTED
-    assert handlers.handles(cls) or declared, f"{name}: no view handler, and not declared in NOT_PROJECTED"
-    assert not (handlers.handles(cls) and declared), f"{name}: handled, yet declared not projected"
+    declared = cls in dispatch.NOT_PROJECTED
+    assert dispatch.handles(cls) or declared, f"{name}: no view handler, and not declared in NOT_PROJECTED"
+    assert not (dispatch.handles(cls) and declared), f"{name}: handled, yet declared not projected"
 
 
 @pytest.mark.parametrize("name", EVENTS)
@@ -94,9 +94,9 @@ def test_every_event_type_has_an_audit_trail_summary(name: str) -> None:
 def test_declarations_and_summaries_name_only_stored_event_types() -> None:
     # a stale entry would hide a renamed or retired event
     stored = set(EVENTS.values())
-    assert set(handlers.NOT_PROJECTED) <= stored
+    assert set(dispatch.NOT_PROJECTED) <= stored
     assert set(audit_trail.SUMMARIES) == {cls.__qualname__ for cls in stored}
-    assert all(reason.strip() for reason in handlers.NOT_PROJECTED.values())
+    assert all(reason.strip() for reason in dispatch.NOT_PROJECTED.values())
 
 
 def golden_events() -> list[tuple[int, DomainEvent]]:
@@ -169,7 +169,7 @@ def test_commands_for_generates_every_command(golden_state: LedgerState) -> None
     def walk_from_empty(data: st.DataObject) -> None:
         state, campaigns, focus = LedgerState(), [], None
         with Ledger.open("memory://", read_your_writes=False) as scratch:
-            for _ in range(12):
+            for _ in range(20):
                 step = data.draw(commands_for(state, focus=focus))
                 drawn.add(type(step.command))
                 before = scratch.position()

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 DEADLINE = 60.0
 AN_HOUR = 3600.0
 LISTENER = f"quality_ledger views follower {os.getpid()}"
-"""The application_name of this process's listening connection (see runner._Wakeups)."""
+"""The application_name of this process's listening connection (see following._Wakeups)."""
 
 
 def plan(url: str, prefix: str, count: int) -> int:

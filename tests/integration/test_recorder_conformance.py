@@ -16,7 +16,7 @@ Not run here, and why:
 - ``TrackingRecorderTestCase`` and ``ProcessRecorderTestCase``: the chained
   recorders are application recorders only; the ledger keeps no tracking
   records in the event store (each view tracks its position in its own
-  SQLAlchemy tables, ``projections/unit_of_work.py``).
+  SQLAlchemy tables, ``projections/tables.py``).
 - ``AggregateRecorderTestCase`` as it stands: written for aggregate
   recorders, it asserts that ``insert_events`` returns ``None``, where every
   application recorder (eventsourcing's own unchained ones too) returns the

@@ -19,7 +19,7 @@ from quality_ledger import commands as c
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.errors import ProjectionFailed
 from quality_ledger.eventlog import EventLog
-from quality_ledger.projections import audit_trail, handlers
+from quality_ledger.projections import audit_trail, dispatch
 from tests.conftest import ORGANISER, plan_campaign
 
 
@@ -88,7 +88,7 @@ def test_an_event_type_declared_not_projected_passes_the_views_and_shows_in_the_
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given an unknown event type declared not projected, with a summary
-    monkeypatch.setitem(handlers.NOT_PROJECTED, Noted, "a note changes no figure")
+    monkeypatch.setitem(dispatch.NOT_PROJECTED, Noted, "a note changes no figure")
     monkeypatch.setitem(audit_trail.SUMMARIES, "Noted", "noted {note}")
     campaign_id = plan_campaign(ledger)
     position = record_around_the_rules(ledger, campaign_id, Noted, note="a note")

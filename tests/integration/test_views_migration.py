@@ -30,7 +30,8 @@ from quality_ledger import commands as c
 from quality_ledger.cli import main
 from quality_ledger.errors import ConcurrencyConflict, ProjectionFailed, ViewsOutdated
 from quality_ledger.projections.migration import GREEN, LEASE, Migration, Outdated
-from quality_ledger.projections.schema import VIEW_TABLES, views_migration, views_schema
+from quality_ledger.projections.schema import VIEW_TABLES
+from quality_ledger.projections.tables import views_migration, views_schema
 from quality_ledger.scenarios import xian2017
 from tests.conftest import ORGANISER, plan_campaign
 from tests.integration.test_golden_logs import GOLDEN, assert_matches

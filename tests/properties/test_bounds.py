@@ -31,7 +31,7 @@ from quality_ledger import Actor, Ledger, LedgerError
 from quality_ledger import commands as c
 from quality_ledger.domain import values as v
 from quality_ledger.errors import InvalidCommand
-from quality_ledger.projections import schema
+from quality_ledger.projections import inspection_register
 from quality_ledger.testing import strategies as qs
 from tests.conftest import FDA, ORGANISER, QTS, event_count, plan_campaign
 
@@ -323,7 +323,7 @@ def test_a_campaign_at_every_bound_is_recorded_and_its_views_hold_it(ledger: Led
         entries = ledger.audit_trail(actor=actor.user, aggregate_id=campaign_id).entries
         assert entries
         assert {entry.actor for entry in entries} == {actor.user}
-    inspections = schema.inspections
+    inspections = inspection_register.inspections
     with ledger.views.reading(catch_up=False) as connection:
         query = select(inspections.c.penalty_amount).where(inspections.c.campaign_id == campaign_id)
         assert connection.execute(query).scalar_one() == v.MAX_MONEY

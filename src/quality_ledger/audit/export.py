@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from quality_ledger.audit.verify import Checkpoint, VerifyReport, links
 from quality_ledger.eventlog import EventLog
-from quality_ledger.projections.queries import AuditEntry, AuditPage
+from quality_ledger.projections.audit_trail import AuditEntry, AuditPage
 
 
 class Ledger(Protocol):

@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.eventlog import PAGE, EventLog
-from quality_ledger.projections.queries import naive_utc
+from quality_ledger.projections.audit_trail import naive_utc, trail
 from quality_ledger.projections.runner import Views, replayed
-from quality_ledger.projections.schema import audit_trail
 
 
 class ReplayCertificate(Frozen):
@@ -41,7 +40,7 @@ def position_at(views: Views, log: EventLog, instant: datetime) -> int:
     """The end of the longest prefix of the log recorded at or before ``instant``."""
     with views.reading() as connection:
         later = connection.execute(
-            select(func.min(audit_trail.c.position)).where(audit_trail.c.recorded_at > naive_utc(instant))
+            select(func.min(trail.c.position)).where(trail.c.recorded_at > naive_utc(instant))
         ).scalar_one()
     return (later - 1) if later is not None else log.position()
 

@@ -1,8 +1,13 @@
-"""The audit trail view: every event as one line a person can read."""
+"""The audit trail view: every event as one line a person can read, with who
+recorded it, when, and through which command; its table, its summaries and
+the paged, filtered query."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from sqlalchemy import Column, Connection, Date, DateTime, Index, String, Table, Text, Uuid, select
 
 from quality_ledger.command_records import CommandRecord
 from quality_ledger.domain.activity import Activity
@@ -10,7 +15,34 @@ from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection
-from quality_ledger.projections.unit_of_work import Batch
+from quality_ledger.domain.values import Frozen
+from quality_ledger.projections.row_cache import RowCache
+from quality_ledger.projections.tables import Count, metadata
+
+trail = Table(
+    "ql_audit_trail",
+    metadata,
+    Column("position", Count, primary_key=True, autoincrement=False),
+    Column("recorded_at", DateTime(), nullable=False),  # UTC, no zone: the same on every server's TimeZone
+    Column("occurred_on", Date),
+    Column("actor", Text),  # the user name ("user" is reserved in PostgreSQL)
+    Column("department", String(32)),
+    Column("command", String(64)),
+    Column("command_id", Uuid),
+    Column("correlation_id", Uuid),
+    Column("aggregate_id", Uuid, nullable=False),
+    Column("aggregate_kind", String(32), nullable=False),
+    Column("version", Count, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Index("ix_ql_audit_trail_aggregate", "aggregate_id", "version"),
+    Index("ix_ql_audit_trail_actor", "actor"),
+    Index("ix_ql_audit_trail_department", "department"),
+    Index("ix_ql_audit_trail_recorded_at", "recorded_at"),
+)
+"""One row per event, appended, never changed: the only view every event writes."""
+
+TABLES = (trail,)
 
 SUMMARIES: dict[str, str] = {
     "Campaign.Planned": "planned campaign {title} ({starts_on} to {ends_on})",
@@ -77,11 +109,13 @@ def summarise(event: DomainEvent) -> str:
         raise Unsummarised(msg) from e
 
 
-def record(event: DomainEvent, batch: Batch, position: int) -> None:
+def record(event: DomainEvent, rows: RowCache, position: int) -> None:
+    """Append the event's line (every event has one: see :func:`summarise`)."""
     name = type(event).__qualname__
     aggregate = name.split(".")[0]
     meta = event.meta
-    batch.audit(
+    rows.append(
+        trail,
         position=position,
         recorded_at=event.timestamp.astimezone(UTC).replace(tzinfo=None),
         occurred_on=meta.occurred_on if meta else None,
@@ -96,3 +130,61 @@ def record(event: DomainEvent, batch: Batch, position: int) -> None:
         event=name,
         summary=summarise(event),
     )
+
+
+# Query ------------------------------------------------------------------------
+
+
+class AuditEntry(Frozen):
+    position: int
+    recorded_at: datetime
+    occurred_on: date | None
+    actor: str | None
+    department: str | None
+    command: str | None
+    command_id: UUID | None
+    correlation_id: UUID | None
+    aggregate_id: UUID
+    aggregate_kind: str
+    version: int
+    event: str
+    summary: str
+
+
+class AuditPage(Frozen):
+    entries: tuple[AuditEntry, ...]
+    next_after: int | None
+    """Pass as ``after`` for the next page; ``None`` on the last page."""
+
+
+def audit_trail(
+    connection: Connection,
+    *,
+    actor: str | None = None,
+    department: str | None = None,
+    aggregate_id: UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> AuditPage:
+    """Events in log order, filtered; ``since``/``until`` bound recorded-at (UTC), until exclusive."""
+    query = select(trail).where(trail.c.position > after)
+    if actor is not None:
+        query = query.where(trail.c.actor == actor)
+    if department is not None:
+        query = query.where(trail.c.department == department)
+    if aggregate_id is not None:
+        query = query.where(trail.c.aggregate_id == aggregate_id)
+    if since is not None:
+        query = query.where(trail.c.recorded_at >= naive_utc(since))
+    if until is not None:
+        query = query.where(trail.c.recorded_at < naive_utc(until))
+    rows = connection.execute(query.order_by(trail.c.position).limit(limit + 1)).mappings().all()
+    entries = tuple(AuditEntry(**{**r, "recorded_at": r["recorded_at"].replace(tzinfo=UTC)}) for r in rows[:limit])
+    return AuditPage(entries=entries, next_after=entries[-1].position if len(rows) > limit else None)
+
+
+def naive_utc(instant: datetime) -> datetime:
+    """The trail stores recorded-at as naive UTC; naive input is taken as UTC."""
+    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant

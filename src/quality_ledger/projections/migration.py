@@ -35,16 +35,10 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import ConcurrencyConflict, ProjectionFailed
-from quality_ledger.projections.schema import (
-    BOOKKEEPING,
-    VIEW_TABLES,
-    audit_trail,
-    metadata,
-    tracking,
-    views_migration,
-    views_schema,
-)
-from quality_ledger.projections.unit_of_work import Batch
+from quality_ledger.projections.audit_trail import trail
+from quality_ledger.projections.row_cache import RowCache
+from quality_ledger.projections.schema import BOOKKEEPING, VIEW_TABLES, metadata
+from quality_ledger.projections.tables import tracking, views_migration, views_schema
 
 NAME = "views"
 SUFFIX = "__next"
@@ -64,7 +58,7 @@ Outdated = Literal["migrate", "refuse", "defer"]
 """What opening does with outdated views: migrate them, refuse to open, or
 open without serving them until :meth:`Views.migrate`."""
 
-Apply = Callable[[Notification, Batch], None]
+Apply = Callable[[Notification, RowCache], None]
 
 _GREEN_METADATA = MetaData()
 GREEN: dict[Table, Table] = {
@@ -312,15 +306,15 @@ class Migration:
         )
         if not notifications:
             return 0, position
-        batch = Batch(connection, GREEN)
+        rows = RowCache(connection, GREEN)
         for notification in notifications:
             try:
-                self.apply(notification, batch)
+                self.apply(notification, rows)
             except Exception as e:
                 raise ProjectionFailed(notification.id, notification.topic, e) from e
         first, last = notifications[0].id, notifications[-1].id
         try:
-            batch.flush()
+            rows.flush()
         except Exception as e:
             raise ProjectionFailed(first, f"the batch of positions {first} to {last}", e) from e
         connection.execute(views_migration.update().where(views_migration.c.name == NAME).values(position=last))
@@ -378,7 +372,7 @@ class Migration:
     def _check(self, connection: Connection, applied: int, position: int, live: int | None) -> None:
         """Complete before swapped in: every event applied left its one audit-trail
         row, up to the position reached, which is at least the live views'."""
-        green = GREEN[audit_trail]
+        green = GREEN[trail]
         rows, top = connection.execute(select(func.count(), func.max(green.c.position))).one()
         problem = None
         if rows != applied or (top or 0) != position:

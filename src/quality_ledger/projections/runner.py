@@ -8,37 +8,35 @@ leaves views and position consistent, and a restart resumes where the last
 commit left off. eventsourcing's own ``ProjectionRunner`` needs a subscribable
 recorder (PostgreSQL only) and keeps its tracking outside SQLAlchemy, hence
 this small pull-based runner.
+
+Around it: the engine (:mod:`.engine`), what each event writes (one module
+per view, gathered in :mod:`.schema`), blue/green migrations
+(:mod:`.migration`), the comparison behind ``verify`` (:mod:`.comparison`)
+and the background follower (:mod:`.following`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
-from sqlalchemy import Connection, Engine, StaticPool, create_engine, delete, event, select, update
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Connection, Engine, StaticPool, delete, select, update
 
-from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import ConfigurationError, ProjectionFailed, ViewsOutdated
-from quality_ledger.persistence import DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, redact
 from quality_ledger.projections import audit_trail
-from quality_ledger.projections.handlers import project
+from quality_ledger.projections.comparison import Dump, ViewsReport, compare, dump
+from quality_ledger.projections.dispatch import project
+from quality_ledger.projections.engine import views_engine
+from quality_ledger.projections.following import Follower
 from quality_ledger.projections.migration import Migration, MigrationReport, Outdated, create, read_state, serialise
-from quality_ledger.projections.schema import VIEW_TABLES, tracking, views_schema, views_version
-from quality_ledger.projections.unit_of_work import Batch
-
-if TYPE_CHECKING:
-    import psycopg
+from quality_ledger.projections.row_cache import RowCache
+from quality_ledger.projections.schema import VIEW_TABLES, views_version
+from quality_ledger.projections.tables import tracking, views_schema
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (events applied so far, events to apply)."""
@@ -47,129 +45,6 @@ Fault = Callable[[str], None]
 """Test hook called at each step: before-write, after-write, before-commit, after-commit."""
 
 NAME = "views"
-
-
-def views_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """A SQLAlchemy engine for the views at a ledger URL (or any SQLAlchemy URL).
-
-    On PostgreSQL the ledger URL's parameters (docs/postgres.md) apply here
-    too: ``pool_size``, ``max_overflow``, ``connect_timeout`` (also the wait
-    for a pooled connection), ``conn_max_age`` and ``pre_ping`` tune the pool;
-    ``schema``, ``lock_timeout`` and ``idle_in_transaction_session_timeout``
-    become server settings of each connection. Other parameters go to the
-    driver as SQLAlchemy passes them.
-    """
-    if url.startswith("memory://"):
-        url = "sqlite://"
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    try:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed)
-    except ArgumentError as e:  # SQLAlchemy's message spans lines: keep its first
-        msg = f"cannot open views at {redact(url)!r}: {str(e).splitlines()[0]}"
-        raise ConfigurationError(msg) from None
-    except Exception as e:
-        msg = f"cannot open views at {redact(url)!r}: {type(e).__name__}"
-        raise ConfigurationError(msg) from e
-    query = {k: v if isinstance(v, str) else v[-1] for k, v in parsed.query.items()}
-    # libpq waits forever for a server that does not answer: as for the events, 5 s unless told.
-    if parsed.get_backend_name() == "postgresql":
-        query.setdefault("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
-    pool: dict[str, Any] = {"pool_size": pool_size, "pool_pre_ping": True}
-    try:
-        if "pool_size" in query:
-            pool["pool_size"] = int(query.pop("pool_size"))
-        if "max_overflow" in query:
-            pool["max_overflow"] = int(query.pop("max_overflow"))
-        if "connect_timeout" in query:  # stays in the query: libpq's own connect timeout too
-            pool["pool_timeout"] = float(query["connect_timeout"])
-        if "conn_max_age" in query:
-            pool["pool_recycle"] = float(query.pop("conn_max_age"))
-    except ValueError as e:
-        msg = f"cannot open views: a pool parameter is not a number ({e})"
-        raise ConfigurationError(msg) from e
-    if "pre_ping" in query:
-        pool["pool_pre_ping"] = query.pop("pre_ping").lower() in ("y", "yes", "t", "true", "on", "1")
-    query.pop("max_waiting", None)  # the events' pool only: SQLAlchemy's has no such limit
-    options = [query.pop("options")] if "options" in query else []
-    for name, setting in (
-        ("schema", "search_path"),
-        ("lock_timeout", "lock_timeout"),
-        ("statement_timeout", "statement_timeout"),
-        ("idle_in_transaction_session_timeout", "idle_in_transaction_session_timeout"),
-    ):
-        if name in query:
-            value = query.pop(name)
-            options.append(f"-c {setting}={value}" if name == "schema" else f"-c {setting}={value}s")
-    if options:
-        query["options"] = " ".join(options)
-    return create_engine(parsed.set(query=query), **pool)
-
-
-def _sqlite_engine(parsed: URL) -> Engine:
-    """The ledger URL's own parameters (``lock_timeout``, ``mode``) are the
-    events' business: the views take the lock timeout and leave the rest."""
-    query = dict(parsed.query)
-    timeout = float(str(query.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)))
-    query.pop("mode", None)
-    memory = parsed.database in (None, "", ":memory:")
-    engine = create_engine(
-        parsed.set(query=query),
-        connect_args={"check_same_thread": False, "timeout": timeout},
-        poolclass=StaticPool if memory else None,
-    )
-    _immediate_transactions(engine)
-    return engine
-
-
-def _immediate_transactions(engine: Engine) -> None:
-    """SQLite: take the write lock when a transaction begins, not on its first
-    write, so two runners queue instead of failing to upgrade their locks."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.isolation_level = None
-        # WAL with synchronous=NORMAL: a crash still leaves views and tracking
-        # consistent (one transaction); a power cut may drop the last batches,
-        # which the next catch-up applies again. The events keep FULL.
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-class RowDifference(Frozen):
-    """One view row that differs from a rebuild, named by its primary key:
-    a column whose values differ, or (``column`` None) a row on one side only."""
-
-    table: str
-    key: dict[str, Any]
-    column: str | None
-    live: Any
-    rebuilt: Any
-
-    def __str__(self) -> str:
-        key = ", ".join(f"{k}={v}" for k, v in self.key.items())
-        if self.column is not None:
-            return f"{self.table} ({key}) {self.column}: live {self.live!r} vs rebuilt {self.rebuilt!r}"
-        return f"{self.table} ({key}): {'only in the live views' if self.rebuilt is None else 'missing from the live views'}"
-
-
-class ViewsReport(Frozen):
-    """What ``verify_views`` found: live views against a rebuild from zero."""
-
-    position: int
-    differences: tuple[str, ...]
-    rows: tuple[RowDifference, ...] = ()
-    """The same differences, structured (one per differing column or row)."""
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
 
 
 class Views:
@@ -200,9 +75,7 @@ class Views:
         self.mapper = mapper
         self.batch_size = batch_size
         self.fault = fault
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._follower = Follower(self.catch_up, recorder)
         self._lock = threading.RLock()
         # An in-memory database is one connection shared by every thread:
         # reads then queue behind the runner instead of interleaving with it.
@@ -324,15 +197,15 @@ class Views:
                 if not notifications:
                     return 0
                 self._check_version(connection)
-                batch = Batch(connection)
+                rows = RowCache(connection)
                 for notification in notifications:
                     try:
-                        self._apply(notification, batch)
+                        self._apply(notification, rows)
                     except Exception as e:
                         raise ProjectionFailed(notification.id, notification.topic, e) from e
                 self._step("before-write")
                 try:
-                    batch.flush()
+                    rows.flush()
                 except Exception as e:
                     failure = e
                     raise
@@ -363,10 +236,10 @@ class Views:
             )
             raise ViewsOutdated(msg)
 
-    def _apply(self, notification: Notification, batch: Batch) -> None:
+    def _apply(self, notification: Notification, rows: RowCache) -> None:
         domain_event: Any = self.mapper.to_domain_event(notification)
-        audit_trail.record(domain_event, batch, notification.id)
-        project(domain_event, batch, notification.id)
+        audit_trail.record(domain_event, rows, notification.id)
+        project(domain_event, rows, notification.id)
 
     def _failed(self, notifications: Sequence[Notification], cause: Exception) -> ProjectionFailed:
         """The database refused a batch's rows: name the event whose rows it refuses.
@@ -383,10 +256,10 @@ class Views:
                 transaction = connection.begin()
                 try:
                     for notification in notifications:
-                        batch = Batch(connection)
-                        self._apply(notification, batch)
+                        rows = RowCache(connection)
+                        self._apply(notification, rows)
                         try:
-                            batch.flush()
+                            rows.flush()
                         except Exception:
                             culprit = notification
                             break
@@ -429,138 +302,23 @@ class Views:
     # Following continuously ---------------------------------------------------
 
     def start(self, interval: float = 0.5) -> None:
-        """Follow the log in a background thread until :meth:`stop`.
-
-        On PostgreSQL the thread LISTENs for the NOTIFY that every append
-        sends at commit (see :class:`_Wakeups`) and catches up as soon as one
-        arrives; ``interval`` then only bounds the time between two catch-ups,
-        a safety net for a wake-up lost with a dropped connection. SQLite and
-        the in-memory store cannot notify: there it polls every ``interval`` s.
-        """
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self.error = None
-        self._thread = threading.Thread(target=self._follow, args=(interval,), name="quality-ledger-views", daemon=True)
-        self._thread.start()
-
-    def _follow(self, interval: float) -> None:
-        wakeups = _Wakeups.of(self.recorder)
-        try:
-            while not self._stop.is_set():
-                # LISTEN before catching up, so a commit between the two still wakes the wait below.
-                listening = wakeups is not None and wakeups.listen()
-                try:
-                    self.catch_up()
-                except BaseException as e:
-                    self.error = e
-                    return
-                if wakeups is not None and listening:
-                    wakeups.wait(interval, self._stop)
-                else:
-                    # Polling; on PostgreSQL only until LISTEN works again.
-                    self._stop.wait(interval if wakeups is None else min(interval, _Wakeups.RECONNECT))
-        finally:
-            if wakeups is not None:
-                wakeups.close()
+        """Follow the log in a background thread until :meth:`stop`: woken by
+        PostgreSQL's NOTIFY, polling every ``interval`` s elsewhere
+        (:class:`~quality_ledger.projections.following.Follower`)."""
+        self._follower.start(interval)
 
     def stop(self) -> None:
         """Stop following; re-raises what stopped the thread, if anything did."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self.error is not None:
-            raise self.error
+        self._follower.stop()
+
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the background thread, if anything did."""
+        return self._follower.error
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._follower.halt()
         self.engine.dispose()
-
-
-class _Wakeups:
-    """PostgreSQL's LISTEN/NOTIFY as the follower's doorbell.
-
-    eventsourcing's PostgreSQL recorder runs ``NOTIFY <events table>`` inside
-    every append's transaction; the server delivers it only when that
-    transaction commits, and never for one rolled back, so a wake-up means
-    new events are visible. The payload is not used: the follower then
-    catches up from its tracked position as usual, so wake-ups that coalesce,
-    arrive twice or come from another schema's table of the same name cost a
-    cheap empty catch-up, and correctness never depends on them. A dedicated
-    connection listens (a pooled one would be held for good); if it drops,
-    the follower catches up at once and listens again on a new one (polling
-    every second while it cannot).
-    """
-
-    SLICE = 0.1
-    """Longest wait before looking at the stop flag again (bounds ``stop()``)."""
-    RECONNECT = 1.0
-    """Longest wait before trying to LISTEN again after the connection was lost."""
-
-    def __init__(self, conninfo: str, kwargs: dict[str, Any], channel: str) -> None:
-        self.conninfo = conninfo
-        self.kwargs = {
-            "connect_timeout": 5,
-            # Names the follower in pg_stat_activity, e.g. for a DBA (or a test) to find it.
-            "application_name": f"quality_ledger views follower {os.getpid()}",
-            **{k: v for k, v in kwargs.items() if k != "row_factory"},
-        }
-        self.channel = channel
-        self.connection: psycopg.Connection[Any] | None = None
-
-    @classmethod
-    def of(cls, recorder: ApplicationRecorder) -> _Wakeups | None:
-        """Wake-ups for a recorder that notifies (eventsourcing's PostgreSQL one), else None."""
-        channel = getattr(recorder, "channel_name", None)
-        pool = getattr(getattr(recorder, "datastore", None), "pool", None)
-        if not isinstance(channel, str) or pool is None:
-            return None
-        return cls(pool.conninfo, dict(pool.kwargs or {}), channel)
-
-    def listen(self) -> bool:
-        """Connect and LISTEN unless already listening; False if the server cannot be reached now."""
-        if self.connection is not None and not self.connection.closed:
-            return True
-        import psycopg  # PostgreSQL is optional: imported only where used
-        from psycopg.sql import SQL, Identifier
-
-        try:
-            connection = psycopg.connect(self.conninfo, autocommit=True, **self.kwargs)
-        except psycopg.Error:
-            return False
-        try:
-            connection.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
-        except psycopg.Error:
-            connection.close()
-            return False
-        self.connection = connection
-        return True
-
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        """Until a notification arrives, ``timeout`` s pass or ``stop`` is set."""
-        import psycopg
-
-        deadline = time.monotonic() + timeout
-        while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
-            assert self.connection is not None
-            try:
-                if next(self.connection.notifies(timeout=min(self.SLICE, remaining), stop_after=1), None):
-                    # One catch-up answers every commit so far: drain what else is queued.
-                    for _ in self.connection.notifies(timeout=0):
-                        pass
-                    return
-            except psycopg.Error:
-                self.close()  # the follower catches up and listen() reconnects
-                return
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
 
 
 def _position(connection: Connection, *, lock: bool = False) -> int:
@@ -568,9 +326,6 @@ def _position(connection: Connection, *, lock: bool = False) -> int:
     if lock and connection.dialect.name == "postgresql":
         query = query.with_for_update()
     return int(connection.execute(query).scalar_one())
-
-
-Dump = dict[str, list[dict[str, Any]]]
 
 
 def replayed(
@@ -590,48 +345,3 @@ def replayed(
             return dump(connection)
     finally:
         scratch.close()
-
-
-def dump(connection: Connection) -> Dump:
-    """Every view row, ordered by primary key, with values in a neutral form."""
-    return {
-        table.name: [
-            {k: _neutral(v) for k, v in row.items()}
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-        ]
-        for table in VIEW_TABLES
-    }
-
-
-def _neutral(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.normalize())
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # PostgreSQL returns timestamptz aware (in the session's zone), SQLite
-        # returns what it stored without the zone: compare both as naive UTC.
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def compare(live: Dump, rebuilt: Dump) -> list[RowDifference]:
-    """Rows matched by primary key (not by place, so one missing row does not
-    shift every later one), then compared column by column."""
-    differences = []
-    for table in VIEW_TABLES:
-        names = [column.name for column in table.primary_key.columns]
-        live_rows = {tuple(row[k] for k in names): row for row in live.get(table.name, [])}
-        rebuilt_rows = {tuple(row[k] for k in names): row for row in rebuilt.get(table.name, [])}
-        for key in [*rebuilt_rows, *(k for k in live_rows if k not in rebuilt_rows)]:
-            live_row, rebuilt_row = live_rows.get(key), rebuilt_rows.get(key)
-            named = dict(zip(names, key, strict=True))
-            if live_row is None or rebuilt_row is None:
-                differences.append(
-                    RowDifference(table=table.name, key=named, column=None, live=live_row, rebuilt=rebuilt_row)
-                )
-                continue
-            differences.extend(
-                RowDifference(table=table.name, key=named, column=column, live=live_row.get(column), rebuilt=value)
-                for column, value in rebuilt_row.items()
-                if live_row.get(column) != value
-            )
-    return differences

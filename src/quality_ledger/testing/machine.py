@@ -50,27 +50,40 @@ from quality_ledger.receipts import CommandRecord, Receipt
 from quality_ledger.testing.invariants import check_domain
 from quality_ledger.testing.lifecycles import Step
 from quality_ledger.testing.state import LedgerState
-from quality_ledger.testing.steps import _pick, any_commands_for, commands_for, raw_commands
-from quality_ledger.testing.values import _one_in, actors
+from quality_ledger.testing.steps import (
+    EdgeStep,
+    _edges,
+    _pick,
+    any_commands_for,
+    commands_for,
+    edge_steps,
+    raw_commands,
+)
+from quality_ledger.testing.values import _one_in, actors, shift
+from quality_ledger.testing.view_checks import check_views
 
 __all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
 
 
 class PromiseBroken(AssertionError):
-    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ..."""
+    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ...
+    ``rule`` names the business rule concerned, where one is (a step outside it was accepted)."""
 
-    def __init__(self, promise: str, detail: str) -> None:
+    def __init__(self, promise: str, detail: str, rule: str | None = None) -> None:
         super().__init__(f"[{promise}] {detail}")
         self.promise = promise
         self.detail = detail
+        self.rule = rule
 
 
 @dataclass(frozen=True)
 class Executed:
-    """A step the machine executed, and whether it had to be accepted (a valid step)."""
+    """A step the machine executed, whether it had to be accepted (a valid step),
+    and the rule that had to refuse it, if one did (a step just outside a rule)."""
 
     step: Step
     must_succeed: bool = False
+    must_refuse: str | None = None
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -186,6 +199,15 @@ class LedgerMachine(RuleBasedStateMachine):
                 keyed = step.command.model_copy(update={"idempotency_key": f"key-{len(self.journal)}"})
                 step = Step(keyed, step.actor)
             self.execute(step, must_succeed=self.valid_steps_succeed)
+            # A rule's edge is often near only briefly (a conforming verdict is soon closed,
+            # a completed activity is where progress must stop): now and then, try it at once.
+            if self.focus is None:
+                continue
+            named = bool(_edges(self.state, self.focus, out_of_turn=False))
+            near = named or bool(_edges(self.state, self.focus))
+            if near and data.draw(_one_in(2 if named else 3), label="edge now"):
+                edge = edge_steps(self.state, focus=self.focus, only_focus=True)
+                self.execute_edge(data.draw(edge, label="step at an edge"))
 
     @rule(data=st.data())
     def execute_arbitrary(self, data: st.DataObject) -> None:
@@ -194,8 +216,17 @@ class LedgerMachine(RuleBasedStateMachine):
         One rule for both, so that valid steps are half of all steps."""
         if data.draw(_one_in(3), label="raw input"):
             self.execute_raw(data)
+            return
+        step = data.draw(self.arbitrary_steps(), label="arbitrary step")
+        if isinstance(step, EdgeStep):
+            self.execute_edge(step)
         else:
-            self.execute(data.draw(self.arbitrary_steps(), label="arbitrary step"))
+            self.execute(step)
+
+    def execute_edge(self, step: EdgeStep) -> None:
+        """At a rule's edge the rule decides: inside, accepted (as a valid step); outside, refused."""
+        inside = step.inside and self.valid_steps_succeed
+        self.execute(step, must_succeed=inside, must_refuse=None if step.inside else step.rule)
 
     def execute_raw(self, data: st.DataObject) -> None:
         """Raw input: parsed and executed, or refused as InvalidCommand."""
@@ -248,12 +279,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Executing ------------------------------------------------------------------------------
 
-    def execute(self, step: Step, *, must_succeed: bool = False) -> Receipt | LedgerError:
+    def execute(
+        self, step: Step, *, must_succeed: bool = False, must_refuse: str | None = None
+    ) -> Receipt | LedgerError:
         """Execute ``step`` and check what every command promises: a refusal is a
         LedgerError and records nothing; a receipt names exactly what the log
-        gained; a repeated idempotency key returns the first receipt. Keeps
+        gained; a repeated idempotency key returns the first receipt. With
+        ``must_refuse``, the rule it names must refuse the step. Keeps
         ``state`` current. Anything but a LedgerError propagates and fails the run."""
-        self.executed.append(Executed(step, must_succeed))
+        self.executed.append(Executed(step, must_succeed, must_refuse))
         before = self.ledger.position()
         command, who = step.command, f"{step.command.name} by {step.actor.department}"
         try:
@@ -269,6 +303,12 @@ class LedgerMachine(RuleBasedStateMachine):
             )
             return error
         self.journal.append(f"{who}: {', '.join(receipt.events) or 'nothing new'}")
+        if must_refuse is not None:
+            broken = PromiseBroken(
+                "outside-rule-refused", f"{command!r} accepted, yet {must_refuse} refuses it", must_refuse
+            )
+            broken.add_note(self.story())
+            raise broken
         recorded = [event for _, event in self.ledger.events(start=before + 1)]
         self._check_receipt(step, receipt, recorded)
         if receipt.events[:1] == ("Campaign.Planned",) and receipt.aggregate_id not in self.campaign_ids:
@@ -353,6 +393,12 @@ class LedgerMachine(RuleBasedStateMachine):
         for campaign_id in self.campaign_ids:
             live, model = self.ledger.campaign_status(campaign_id), self.ledger.campaign_status_from_events(campaign_id)
             self.promise(live == model, "views-equal-model", f"campaign {campaign_id}: {live!r} != {model!r}")
+        # Every other view against a model of its own (testing.view_models), on the days
+        # "overdue" turns: a bug in one view's code is invisible to a rebuild that runs it.
+        due = sorted({i.rectification.due_on for i in self.state.inspections.values() if i.rectification})
+        for day in [None, *due[-1:], *(shift(d, 1) for d in due[-1:])]:
+            differences = check_views(self.ledger, self.state, self.campaign_ids, as_of=day)
+            self.promise(not differences, "views-equal-models", "\n".join(differences[:10]))
 
     def check_replay(self) -> None:
         """A replay is deterministic: the log copied into a fresh store gives the same states."""
@@ -381,22 +427,28 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @classmethod
     def replay(
-        cls, program: Sequence[Executed], *, final: bool = True, strict: bool = True
+        cls, program: Sequence[Executed], *, final: bool = True, strict: bool = True, store: bool = True
     ) -> tuple[BaseException | None, list[str]]:
-        """Execute ``program`` on a fresh machine with every invariant checked as
-        hypothesis checks it (and with ``final``, :meth:`final_invariants` at the
-        end); the error it raised (None if none) and the journal. Unless
-        ``strict``, a valid step that is now refused is let pass (it records
-        nothing), so that a reduction can drop what made it valid.
+        """Execute ``program`` on a fresh machine with every invariant checked
+        after every step (the store's promises too, unless ``store`` is off; and
+        with ``final``, :meth:`final_invariants` at the end); the error it raised
+        (None if none) and the journal. Unless ``strict``, a valid step that is
+        now refused is let pass (it records nothing), so that a reduction can
+        drop what made it valid.
 
         Only steps are replayed: rules that change the ledger other than through
         :meth:`execute` are not part of a program.
         """
         machine = cls()
+        # The store's promises after every step, not every ``check_every``: a program
+        # cut short of the step where the sparse checks fell would hide its failure.
+        every = 1 if store else sys.maxsize
         error: BaseException | None = None
         try:
             for executed in program:
-                machine.execute(executed.step, must_succeed=executed.must_succeed and strict)
+                must_succeed = executed.must_succeed and strict
+                machine.execute(executed.step, must_succeed=must_succeed, must_refuse=executed.must_refuse)
+                machine.steps_to_check = every
                 for found in machine.invariants:
                     if all(holds(machine) for holds in found.preconditions):
                         found.function(machine)
@@ -458,7 +510,9 @@ class MachineFailure:
         return "\n".join(lines)
 
 
-def find_failure(machine: type[LedgerMachine], *, max_examples: int = 300, **overrides: Any) -> MachineFailure:
+def find_failure(
+    machine: type[LedgerMachine], *, max_examples: int = 300, seed: int | None = None, **overrides: Any
+) -> MachineFailure:
     """Run ``machine`` until a program fails, then reduce that program to the
     commands the failure needs.
 
@@ -470,6 +524,8 @@ def find_failure(machine: type[LedgerMachine], *, max_examples: int = 300, **ove
     (delta debugging). Rules that act other than through ``execute`` are not
     replayed; if the failure needs them, the program is returned as found.
     ``overrides`` go to hypothesis's settings (e.g. ``stateful_step_count``).
+    Without ``seed`` the programs derive from the machine's name and source
+    (derandomized); with one, from the seed (as hypothesis's ``@seed``).
     Raises ``AssertionError`` if no program fails.
     """
     runs: list[LedgerMachine] = []
@@ -479,8 +535,10 @@ def find_failure(machine: type[LedgerMachine], *, max_examples: int = 300, **ove
         runs.append(run)
         return run
 
+    if seed is not None:
+        recorded._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]  # what @seed sets
     options: dict[str, Any] = {
-        "derandomize": True,
+        "derandomize": seed is None,
         "database": None,
         "deadline": None,
         "phases": [Phase.explicit, Phase.generate],
@@ -512,21 +570,27 @@ def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Ex
     target = _signature(error)
     # A refused valid step is the failure itself only when the promise broken says so.
     strict = getattr(error, "promise", None) == "valid-command-accepted"
-    final = False  # the checks at teardown cost most: replay without them if the failure allows
-    again = machine.replay(found, final=final, strict=strict)
-    if _signature(again[0]) != target:
-        final = True
-        again = machine.replay(found, final=final, strict=strict)
-    if _signature(again[0]) != target:
+    refusing = getattr(error, "promise", None) == "outside-rule-refused"
+    # Every check the failure needs, after every step: the per-command promises and
+    # the business invariants always; the store's promises (tens of times dearer)
+    # and the teardown's only if the program found fails without them otherwise.
+    for store, final in ((False, False), (True, False), (True, True)):
+        again = machine.replay(found, final=final, strict=strict, store=store)
+        if _signature(again[0]) == target:
+            break
+    else:
         return MachineFailure(error, found, tuple(again[1]), found)
 
     def fails(program: list[Executed]) -> tuple[BaseException | None, list[str]] | None:
-        outcome = machine.replay(program, final=final, strict=strict)
+        outcome = machine.replay(program, final=final, strict=strict, store=store)
         if _signature(outcome[0]) != target:
             return None
         # A refused valid step fails only if it is still valid: dropping what led
         # up to it (the inspection a closing closes) leaves a step every ledger refuses.
         if strict and not _valid_under_library_rules(program[: len(outcome[1])]):
+            return None
+        # Likewise an accepted step outside a rule fails only while the library's rules refuse it.
+        if refusing and _valid_under_library_rules(program[: len(outcome[1])]):
             return None
         return outcome
 
@@ -614,7 +678,7 @@ def _simplify(
             simpler = command.model_copy(update={name: default})
             candidate = [
                 *program[:n],
-                Executed(Step(simpler, executed.step.actor), executed.must_succeed),
+                Executed(Step(simpler, executed.step.actor), executed.must_succeed, executed.must_refuse),
                 *program[n + 1 :],
             ]
             outcome = fails(candidate)

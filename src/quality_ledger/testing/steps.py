@@ -14,6 +14,7 @@ import functools
 import types
 import typing
 from collections.abc import Callable, Container, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Union
@@ -26,7 +27,7 @@ from quality_ledger.domain.activity import ActivityView
 from quality_ledger.domain.campaign import CampaignView
 from quality_ledger.domain.commendation import CommendationView
 from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.domain.rules import OBJECTION_WINDOW
+from quality_ledger.domain.rules import OBJECTION_WINDOW, WindowRule
 from quality_ledger.domain.transitions import (
     ACTIVITY,
     CAMPAIGN,
@@ -59,7 +60,7 @@ from quality_ledger.testing.values import (
     user_names,
 )
 
-__all__ = ["any_commands_for", "commands_for", "raw_commands", "texts"]
+__all__ = ["WINDOW_EDGES", "EdgeStep", "any_commands_for", "commands_for", "edge_steps", "raw_commands", "texts"]
 
 Strategy = st.SearchStrategy
 
@@ -499,7 +500,10 @@ def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
             focus_area=draw(st.sampled_from(FocusArea)),
             activity_kind=draw(st.sampled_from(ActivityKind)),
             partners=tuple(draw(st.lists(_words(), max_size=1))),
-            targets=draw(st.dictionaries(metrics(), st.integers(1, 200), max_size=2)),
+            # Mostly with a target: progress, and the rules about it, need one.
+            targets=draw(
+                st.dictionaries(metrics(), st.integers(1, 200), min_size=int(not draw(_one_in(4))), max_size=2)
+            ),
         )
         return _issuer(draw, state, _unique(command, "title", campaign.activity_ids))
 
@@ -541,7 +545,11 @@ def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
 
 
 def _activity_moves(state: LedgerState, campaign: CampaignView, activity: ActivityView) -> list[Tagged]:
-    status = activity.status
+    return _issued_by(state, _allowed(ACTIVITY, activity.status, _activity_offers(campaign, activity)))
+
+
+def _activity_offers(campaign: CampaignView, activity: ActivityView) -> list[Offer]:
+    """Every step an activity could take, whatever its status: the transition table decides which it may take now."""
     aid = activity.id
     started_on = activity.started_on or campaign.starts_on
 
@@ -579,7 +587,7 @@ def _activity_moves(state: LedgerState, campaign: CampaignView, activity: Activi
         ("complete", c.CompleteActivity, complete, True),
         ("cancel", c.CancelActivity, cancel, True),
     ]
-    return _issued_by(state, _allowed(ACTIVITY, status, offers))
+    return offers
 
 
 def _issued_by(state: LedgerState, makers: Sequence[tuple[type[c.Command], Maker]]) -> list[Tagged]:
@@ -592,13 +600,24 @@ def _issued_by(state: LedgerState, makers: Sequence[tuple[type[c.Command], Maker
 
 
 def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Tagged]:
-    status = inspection.status
+    offers = _inspection_offers(inspection)
+    return _issued_by(state, _allowed(INSPECTION, inspection.status, offers, _holds(inspection)))
+
+
+def _holds(inspection: InspectionView) -> list[str]:
+    """Which ``when`` conditions of :data:`INSPECTION` hold for ``inspection``."""
+    conforming = inspection.has_final_verdict and inspection.verdict is Verdict.CONFORMING
+    return [FINAL_CONFORMING] if conforming else []
+
+
+def _inspection_offers(inspection: InspectionView) -> list[Offer]:
+    """Every step an inspection could take, whatever its status (an offer is
+    drawable when its flag is set): the transition table decides which it may take now."""
     iid = inspection.id
     samples = inspection.samples
     notified_on = inspection.notified_on or inspection.planned_on
     final = inspection.has_final_verdict
     nonconforming = final and inspection.verdict is Verdict.NONCONFORMING
-    conforming = final and inspection.verdict is Verdict.CONFORMING
 
     def take_sample(draw: st.DrawFn) -> c.Command:
         taken = {s.sample_id for s in samples}
@@ -617,7 +636,10 @@ def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Ta
 
     def record_result(draw: st.DrawFn) -> c.Command:
         sample = draw(_pick([s for s in samples if s.result is None]))
-        passed = draw(st.booleans())
+        # Mostly like the samples tested before: a lot passes or fails together, so
+        # conforming verdicts (all passed) are as frequent as nonconforming ones.
+        before = [s.result.passed for s in samples if s.result is not None]
+        passed = before[0] if before and not draw(_one_in(4)) else draw(st.booleans())
         return c.RecordSampleResult(
             inspection_id=iid,
             sample_id=sample.sample_id,
@@ -687,11 +709,11 @@ def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Ta
     objectable = any(s.result is not None and not s.result.passed and s.objected_on is None for s in samples)
     offers: list[Offer] = [
         ("record_result", c.RecordSampleResult, record_result, untested),
-        ("issue_verdict", c.IssueVerdict, issue_verdict, not untested),
+        ("issue_verdict", c.IssueVerdict, issue_verdict, bool(samples) and not untested),
         ("take_sample", c.TakeSample, take_sample, True),
         ("record_retest", c.RecordRetestResult, retest, any(s.awaiting_retest for s in samples)),
         ("order_rectification", c.OrderRectification, order, nonconforming),
-        ("verify_rectification", c.VerifyRectification, verify, True),
+        ("verify_rectification", c.VerifyRectification, verify, inspection.rectification is not None),
         ("impose_penalty", c.ImposePenalty, penalise, nonconforming),
         ("transfer_case", c.TransferCase, transfer, nonconforming),
         ("close", c.CloseInspection, close, True),
@@ -699,10 +721,15 @@ def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Ta
         # subject acts itself, and no other department may object (the rules say who).
         ("object_to_result", c.ObjectToResult, object_to, objectable),
     ]
-    return _issued_by(state, _allowed(INSPECTION, status, offers, [FINAL_CONFORMING] if conforming else []))
+    return offers
 
 
 def _commendation_moves(state: LedgerState, commendation: CommendationView) -> list[Tagged]:
+    return _issued_by(state, _allowed(COMMENDATION, commendation.status, _commendation_offers(state, commendation)))
+
+
+def _commendation_offers(state: LedgerState, commendation: CommendationView) -> list[Offer]:
+    """Every step a commendation could take, whatever its status."""
     campaign = state.campaigns[commendation.campaign_id]
     cid = commendation.id
     ceremonies = [a for a in campaign.activity_ids if state.activities[a].activity_kind is ActivityKind.AWARD_CEREMONY]
@@ -736,7 +763,175 @@ def _commendation_moves(state: LedgerState, commendation: CommendationView) -> l
         ("confer", c.ConferCommendation, confer, bool(ceremonies)),
         ("publicise", c.PubliciseCommendation, publicise, True),
     ]
-    return _issued_by(state, _allowed(COMMENDATION, commendation.status, offers))
+    return offers
+
+
+# Steps at the edges of the rules ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EdgeStep(Step):
+    """A step at the edge of a rule: just ``inside`` it (the ledger must accept it),
+    or just outside (``rule`` must refuse it: nothing is recorded)."""
+
+    rule: str = ""
+    inside: bool = False
+
+
+Edge = Callable[[st.DrawFn], EdgeStep]
+WindowStarts = Callable[[LedgerState, UUID | None], list[tuple[date, Callable[[date], Maker]]]]
+"""For a window rule: the windows open in a state (of one aggregate, if given), each
+as its first day and a maker of the command that the rule judges, lodged on a given day."""
+
+
+def _objection_windows(state: LedgerState, aggregate_id: UUID | None) -> list[tuple[date, Callable[[date], Maker]]]:
+    windows: list[tuple[date, Callable[[date], Maker]]] = []
+    for inspection in state.inspections.values():
+        if aggregate_id not in (None, inspection.id) or inspection.notified_on is None:
+            continue
+        if not INSPECTION.allows("object_to_result", inspection.status, _holds(inspection)):
+            continue
+        objectable = [s.sample_id for s in inspection.samples if s.result and not s.result.passed and not s.objected_on]
+        if objectable:
+            windows.append((inspection.notified_on, _objection_on(inspection.id, objectable)))
+    return windows
+
+
+def _objection_on(inspection_id: UUID, objectable: Sequence[str]) -> Callable[[date], Maker]:
+    def on(day: date) -> Maker:
+        def make(draw: st.DrawFn) -> c.Command:
+            return c.ObjectToResult(inspection_id=inspection_id, sample_id=draw(_pick(objectable)), lodged_on=day)
+
+        return make
+
+    return on
+
+
+WINDOW_EDGES: dict[WindowRule, WindowStarts] = {OBJECTION_WINDOW: _objection_windows}
+"""Every window rule of :mod:`quality_ledger.domain.rules`, and where its windows open:
+the kit draws steps on its first and last days and on the days just outside."""
+
+_GUARDED = {
+    "order_rectification": "rectification-after-nonconforming",
+    "impose_penalty": "penalty-after-nonconforming",
+    "transfer_case": "transfer-after-nonconforming",
+}
+"""Inspection steps that the table allows after any verdict, but that the domain
+refuses unless the verdict is final and nonconforming: by these rules."""
+
+
+def _edges(state: LedgerState, aggregate_id: UUID | None = None, *, out_of_turn: bool = True) -> list[Edge]:
+    """Steps at the edge of every rule ``state`` (or one aggregate of it) is near:
+    each window rule's first and last days and the days just outside them; what
+    the transition tables refuse from the status each aggregate is in (progress
+    after completion, a sample after the verdict); and the follow-ups that need
+    a nonconforming verdict, on an inspection without one. Without ``out_of_turn``,
+    only the edges of named rules (windows and follow-ups)."""
+    edges: list[Edge] = []
+    for rule, windows in WINDOW_EDGES.items():
+        for start, on in windows(state, aggregate_id):
+            for days in (-1, 0, rule.days, rule.days + 1):
+                try:
+                    day = start + timedelta(days=days)
+                except OverflowError:
+                    continue
+                edges.append(_edge(state, on(day), rule.id, inside=rule.holds(start, day)))
+
+    def chosen(views: Mapping[UUID, T]) -> list[T]:
+        return [v for i, v in views.items() if aggregate_id in (None, i)]
+
+    for activity in chosen(state.activities):
+        campaign = state.campaigns[activity.campaign_id]
+        if out_of_turn:
+            edges += _out_of_turn(state, ACTIVITY, activity.status, _activity_offers(campaign, activity))
+    for inspection in chosen(state.inspections):
+        offers = _inspection_offers(inspection)
+        if out_of_turn:
+            # The guarded follow-ups can be drawn in any status (only a valid step needs the verdict).
+            anyhow = [(m, kind, maker, ok or m in _GUARDED) for m, kind, maker, ok in offers]
+            edges += _out_of_turn(state, INSPECTION, inspection.status, anyhow)
+        if not (inspection.has_final_verdict and inspection.verdict is Verdict.NONCONFORMING):
+            edges += [
+                _edge(state, maker, _GUARDED[method], inside=False)
+                for method, _, maker, _ in offers
+                if method in _GUARDED and INSPECTION.allows(method, inspection.status)
+            ]
+    for commendation in chosen(state.commendations):
+        if out_of_turn:
+            edges += _out_of_turn(state, COMMENDATION, commendation.status, _commendation_offers(state, commendation))
+    return edges
+
+
+def _out_of_turn(
+    state: LedgerState, lifecycle: Lifecycle[Any], status: Any, offers: Sequence[Offer], *, only_closed: bool = False
+) -> list[Edge]:
+    """The drawable offers that ``lifecycle`` refuses from ``status`` whatever conditions hold
+    (with ``only_closed``, only those a status leading here allowed: progress after completion)."""
+    every = {t.when for t in lifecycle.transitions if t.when is not None}
+    closed = _just_closed(lifecycle, status) if only_closed else None
+    return [
+        _edge(state, maker, f"transition table: cannot {lifecycle.action(method)} when {status}", inside=False)
+        for method, _, maker, ok in offers
+        if ok and not lifecycle.allows(method, status, every) and (closed is None or method in closed)
+    ]
+
+
+def _closed_edges(state: LedgerState, aggregate_id: UUID) -> list[Edge]:
+    """The steps the last transition of ``aggregate_id`` just closed (see :func:`_out_of_turn`)."""
+    if (activity := state.activities.get(aggregate_id)) is not None:
+        offers = _activity_offers(state.campaigns[activity.campaign_id], activity)
+        return _out_of_turn(state, ACTIVITY, activity.status, offers, only_closed=True)
+    if (inspection := state.inspections.get(aggregate_id)) is not None:
+        offers = _inspection_offers(inspection)
+        return _out_of_turn(state, INSPECTION, inspection.status, offers, only_closed=True)
+    if (commendation := state.commendations.get(aggregate_id)) is not None:
+        offers = _commendation_offers(state, commendation)
+        return _out_of_turn(state, COMMENDATION, commendation.status, offers, only_closed=True)
+    return []
+
+
+def _just_closed(lifecycle: Lifecycle[Any], status: Any) -> set[str]:
+    """The commands a status with a transition into ``status`` allowed, and ``status`` refuses."""
+    before = {s for t in lifecycle.transitions if any(o.status == status for o in t.outcomes) for s in t.sources}
+    every = {t.when for t in lifecycle.transitions if t.when is not None}
+    return {
+        t.command
+        for t in lifecycle.transitions
+        if any(s in before for s in t.sources) and not lifecycle.allows(t.command, status, every)
+    }
+
+
+def _edge(state: LedgerState, maker: Maker, rule: str, *, inside: bool) -> Edge:
+    def edge(draw: st.DrawFn) -> EdgeStep:
+        command = maker(draw)
+        who = _responsible(state, command) or [ORGANISER]
+        return EdgeStep(command, draw(_actor_of(who)), rule=rule, inside=inside)
+
+    return edge
+
+
+def edge_steps(state: LedgerState, *, focus: UUID | None = None, only_focus: bool = False) -> Strategy[EdgeStep]:
+    """A step at the edge of a rule, for what ``state`` holds (the ``focus`` aggregate's,
+    two times in three if it has any, always with ``only_focus``); empty if no rule is near.
+    Edges of named rules (windows, follow-ups that need a nonconforming verdict) are
+    preferred two times in three over the lifecycle's out-of-turn steps."""
+    return _edge_step(state, focus, only_focus)
+
+
+@st.composite
+def _edge_step(draw: st.DrawFn, state: LedgerState, focus: UUID | None, only_focus: bool) -> EdgeStep:
+    focused = _edges(state, focus) if focus is not None else []
+    use_focus = bool(focused) and (only_focus or not draw(_one_in(3)))
+    edges = focused if use_focus else [] if only_focus else _edges(state)
+    if not edges:
+        return draw(st.nothing())
+    # Right after a transition, half the time a step it just closed (progress after completion).
+    closed = _closed_edges(state, focus) if only_focus and focus is not None else []
+    if bool(closed) and draw(st.booleans()):
+        return draw(_pick(closed))(draw)
+    # The edges of named rules are few and brief (a verdict is soon followed up): prefer them.
+    named = _edges(state, focus if use_focus else None, out_of_turn=False)
+    return draw(_pick(named if named and not draw(_one_in(3)) else edges))(draw)
 
 
 def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strategy[Step]:
@@ -748,7 +943,10 @@ def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strate
     state's own. Many are out of turn: kinds that the lifecycle of the
     aggregate they name does not allow now, where a missing guard would let
     them through; two in three of those name the ``focus`` aggregate, if
-    given (a state machine passes the one its last step touched). Three
+    given (a state machine passes the one its last step touched). Half
+    of them, when some rule is near, are an :class:`EdgeStep`: just inside or
+    just outside a rule (:func:`edge_steps`), which a state machine expects
+    the ledger to accept or refuse. Three
     times in four the actor is one the policy accepts, so the domain's
     rules, not authorisation, decide. For checking that whatever the ledger
     refuses it refuses cleanly, and that whatever it accepts keeps every
@@ -759,6 +957,9 @@ def any_commands_for(state: LedgerState, *, focus: UUID | None = None) -> Strate
 
 @st.composite
 def _any_step(draw: st.DrawFn, pools: _Pools, focus: UUID | None) -> Step:
+    # Half the time, a step at a rule's edge: random dates and kinds rarely land there.
+    if draw(st.booleans()) and _edges(pools.state):
+        return draw(edge_steps(pools.state, focus=focus))
     aim: dict[str, Any] = {}
     out_of_turn = pools.out_of_turn_for(focus)
     # Mostly commands whose target exists, so the rules decide rather than NotFound.

@@ -1,9 +1,11 @@
-"""A batch's rows, held in memory while its events apply, written in one go.
+"""The rows one batch of events changes, held in memory while the batch
+applies, then written in one go.
 
-Handlers read and change plain dicts; the batch loads each row at most once
+Handlers read and change plain dicts; the cache loads each row at most once
 (by primary key) and writes every touched row back with one bulk upsert per
-table. So a batch of 500 events costs a few statements, not thousands, and
-the whole batch lands in the caller's transaction or not at all.
+table, and appended rows (the audit trail's) with one bulk insert. So a
+batch of 1,000 events costs a few statements, not thousands, and the whole
+batch lands in the caller's transaction or not at all.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from quality_ledger.projections.schema import audit_trail
-
 Row = dict[str, Any]
 
 
-class Batch:
+class RowCache:
+    """One batch's rows, by table and primary key, until :meth:`flush`."""
+
     def __init__(self, connection: Connection, tables: Mapping[Table, Table] | None = None) -> None:
         """``tables`` maps a view to the table its rows really go to: a
         migration builds the views under other names (``projections.migration``)
@@ -28,7 +30,7 @@ class Batch:
         self.connection = connection
         self._tables: Mapping[Table, Table] = tables or {}
         self._rows: defaultdict[Table, dict[tuple[Any, ...], Row]] = defaultdict(dict)
-        self._audit: list[Row] = []
+        self._appended: defaultdict[Table, list[Row]] = defaultdict(list)
 
     def get(self, table: Table, *key: Any) -> Row:
         """The row with primary key ``key``, for the handler to change in place."""
@@ -45,19 +47,23 @@ class Batch:
         return rows[key]
 
     def add(self, table: Table, **row: Any) -> Row:
+        """A new row (or one replacing the row of the same key), to change further in place."""
         key = tuple(row[c.name] for c in table.primary_key.columns)
         self._rows[table][key] = row
         return row
 
-    def audit(self, **row: Any) -> None:
-        self._audit.append(row)
+    def append(self, table: Table, **row: Any) -> None:
+        """A row never read back nor changed in this batch: inserted, not upserted."""
+        self._appended[table].append(row)
 
     def flush(self) -> None:
+        """Write every row: the upserts first, then the appended rows."""
         for table, rows in self._rows.items():
             if rows:
                 _executemany(self.connection, self._tables.get(table, table), "upsert", list(rows.values()))
-        if self._audit:
-            _executemany(self.connection, self._tables.get(audit_trail, audit_trail), "insert", self._audit)
+        for table, appended in self._appended.items():
+            if appended:
+                _executemany(self.connection, self._tables.get(table, table), "insert", appended)
 
 
 def _statement(dialect_name: str, table: Table, kind: str) -> Any:
