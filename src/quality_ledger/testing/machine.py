@@ -16,6 +16,12 @@ against a rebuild from zero.
 A service subclasses it to add its own rules and invariants (see
 ``docs/testing.md``). :func:`find_failure` runs a machine until it fails and
 reduces the failing program to the commands that matter.
+
+The store's checks and :class:`PromiseBroken` live in
+:mod:`~quality_ledger.testing.promises`, the reduction (and
+:class:`MachineFailure`) in :mod:`~quality_ledger.testing.reduction`; both are
+importable from here. ``find_failure`` stays beside the machine it runs: the
+reduction only replays programs, so it needs no machine class of its own.
 """
 
 from __future__ import annotations
@@ -23,13 +29,11 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Repository
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -42,51 +46,26 @@ from hypothesis.stateful import (
 )
 
 from quality_ledger import commands as c
-from quality_ledger.domain.base import AggregateState
 from quality_ledger.errors import InvalidCommand, LedgerError
 from quality_ledger.eventlog import EventLog
 from quality_ledger.ledger import Ledger, event_name
 from quality_ledger.receipts import CommandRecord, Receipt
+from quality_ledger.testing.arbitrary import any_commands_for
+from quality_ledger.testing.edges import EdgeStep, _edges, edge_steps
 from quality_ledger.testing.invariants import check_domain
 from quality_ledger.testing.lifecycles import Step
+from quality_ledger.testing.pools import _pick
+from quality_ledger.testing.promises import Executed, PromiseBroken, StorePromises
+from quality_ledger.testing.raw import raw_commands
+from quality_ledger.testing.reduction import MachineFailure, _reduced
 from quality_ledger.testing.state import LedgerState
-from quality_ledger.testing.steps import (
-    EdgeStep,
-    _edges,
-    _pick,
-    any_commands_for,
-    commands_for,
-    edge_steps,
-    raw_commands,
-)
-from quality_ledger.testing.values import _one_in, actors, shift
-from quality_ledger.testing.view_checks import check_views
+from quality_ledger.testing.steps import commands_for
+from quality_ledger.testing.values import _one_in, actors
 
 __all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
 
 
-class PromiseBroken(AssertionError):
-    """The ledger broke a promise (``promise``): a refusal that recorded, a replay that differs, ...
-    ``rule`` names the business rule concerned, where one is (a step outside it was accepted)."""
-
-    def __init__(self, promise: str, detail: str, rule: str | None = None) -> None:
-        super().__init__(f"[{promise}] {detail}")
-        self.promise = promise
-        self.detail = detail
-        self.rule = rule
-
-
-@dataclass(frozen=True)
-class Executed:
-    """A step the machine executed, whether it had to be accepted (a valid step),
-    and the rule that had to refuse it, if one did (a step just outside a rule)."""
-
-    step: Step
-    must_succeed: bool = False
-    must_refuse: str | None = None
-
-
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(StorePromises, RuleBasedStateMachine):
     """Programs of commands against one ledger, with the ledger's promises as invariants.
 
     Tune it with class attributes, extend it with hooks and rules:
@@ -343,81 +322,6 @@ class LedgerMachine(RuleBasedStateMachine):
         hint = f"find_failure({type(self).__name__}) reduces such a program to the commands the failure needs"
         return "commands executed:\n" + "\n".join(lines) + f"\n({hint})"
 
-    # Promises of the store ---------------------------------------------------------------------
-
-    def check_reload(self) -> None:
-        """Reloading equals live state: every aggregate replayed from its first
-        event (no snapshot, no cache), and on a reopened store if there is one."""
-        replayed = LedgerState.replayed(self.ledger, self.campaign_ids)
-        self.promise(replayed == self.state, "reload-equals-live", "\n".join(replayed.differences(self.state)))
-        reopened = self.reopen_ledger()
-        if reopened is not None:
-            with reopened:
-                again = LedgerState.read(reopened, self.campaign_ids)
-            self.promise(again == self.state, "reload-equals-live", "\n".join(again.differences(self.state)))
-
-    def check_snapshots(self) -> None:
-        """A snapshot plus its tail equals a full replay: at the latest version
-        and at the latest snapshot's; and snapshots are there to be tested."""
-        store = EventLog.of(self.ledger)
-        every = store.snapshot_every
-        replay: Repository[UUID] = Repository(event_store=store.aggregate_events)
-        for views in self.state.as_dict().values():
-            for aggregate_id, view in views.items():
-                taken = [s.originator_version for s in store.snapshots.get(aggregate_id)]
-                expected = list(range(every, view.version + 1, every))
-                self.promise(taken == expected, "snapshot-every-n-versions", f"{aggregate_id}: {taken} != {expected}")
-                for version in {view.version, *expected[-1:]}:
-                    from_snapshot = self.ledger.get(aggregate_id, version=version)
-                    full: AggregateState = replay.get(aggregate_id, version=version).view()
-                    self.promise(
-                        from_snapshot == full,
-                        "snapshot-plus-tail-equals-replay",
-                        f"{aggregate_id} v{version}: {from_snapshot!r} != {full!r}",
-                    )
-
-    def check_chain(self) -> None:
-        """The hash chain verifies over the whole log."""
-        report = self.ledger.verify()
-        position = self.ledger.position()
-        self.promise(
-            report.ok and report.checked == position,
-            "chain-verifies",
-            f"checked {report.checked} of {position}: {report.first_break}",
-        )
-
-    def check_model(self) -> None:
-        """The views (caught up) list every campaign and equal the pure model computed from the aggregates."""
-        listed = {line.campaign_id for line in self.ledger.campaigns()}
-        self.promise(listed == set(self.campaign_ids), "views-list-every-campaign", f"{listed} != {self.campaign_ids}")
-        for campaign_id in self.campaign_ids:
-            live, model = self.ledger.campaign_status(campaign_id), self.ledger.campaign_status_from_events(campaign_id)
-            self.promise(live == model, "views-equal-model", f"campaign {campaign_id}: {live!r} != {model!r}")
-        # Every other view against a model of its own (testing.view_models), on the days
-        # "overdue" turns: a bug in one view's code is invisible to a rebuild that runs it.
-        due = sorted({i.rectification.due_on for i in self.state.inspections.values() if i.rectification})
-        for day in [None, *due[-1:], *(shift(d, 1) for d in due[-1:])]:
-            differences = check_views(self.ledger, self.state, self.campaign_ids, as_of=day)
-            self.promise(not differences, "views-equal-models", "\n".join(differences[:10]))
-
-    def check_replay(self) -> None:
-        """A replay is deterministic: the log copied into a fresh store gives the same states."""
-        with self.ledger.as_of(position=self.ledger.position()) as replayed:
-            again = LedgerState.read(replayed, self.campaign_ids)
-        self.promise(again == self.state, "replay-deterministic", "\n".join(again.differences(self.state)))
-
-    def check_rebuild(self) -> None:
-        """The views equal a rebuild from zero, table by table."""
-        report = self.ledger.verify_views()
-        self.promise(report.ok, "views-equal-rebuild", "\n".join(report.differences))
-
-    def check_certificate(self) -> None:
-        """The views digest after a replay from zero is the same here and on a copy of the log."""
-        with self.ledger.as_of(position=self.ledger.position()) as replayed:
-            theirs = replayed.replay_certificate()
-        ours = self.ledger.replay_certificate()
-        self.promise(ours == theirs, "replay-deterministic", f"certificates differ: {ours} != {theirs}")
-
     def _prepared(self, ledger: Ledger) -> Ledger:
         if self.snapshot_every is not None:
             EventLog.of(ledger).snapshot_every = self.snapshot_every
@@ -489,27 +393,6 @@ class SQLiteLedgerMachine(LedgerMachine):
 # Finding failures -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MachineFailure:
-    """What :func:`find_failure` found: the error, and the shortest program that raises it."""
-
-    error: BaseException
-    program: tuple[Executed, ...]
-    """The steps that still raise the same error after every other was removed."""
-    commands: tuple[str, ...]
-    """What each step of ``program`` did, as the machine's journal says."""
-    found: tuple[Executed, ...]
-    """The program hypothesis found, before the reduction."""
-
-    def __str__(self) -> str:
-        lines = [
-            f"{type(self.error).__name__}: {self.error}",
-            f"in {len(self.program)} commands (of {len(self.found)} in the program found):",
-        ]
-        lines += [f"  {n}. {line}" for n, line in enumerate(self.commands, 1)]
-        return "\n".join(lines)
-
-
 def find_failure(
     machine: type[LedgerMachine], *, max_examples: int = 300, seed: int | None = None, **overrides: Any
 ) -> MachineFailure:
@@ -554,134 +437,3 @@ def find_failure(
         return _reduced(machine, error, found)
     msg = f"{machine.__name__} found no failing program in {max_examples} examples"
     raise AssertionError(msg)
-
-
-def _signature(error: BaseException | None) -> tuple[object, ...]:
-    """Two errors are the same failure if of one type and naming one rule or promise."""
-    if error is None:
-        return ()
-    return (type(error), getattr(error, "rule", None), getattr(error, "promise", None))
-
-
-def _reduced(machine: type[LedgerMachine], error: BaseException, found: tuple[Executed, ...]) -> MachineFailure:
-    """Delta debugging (drop chunks of steps, halving the chunks, while the same
-    failure remains), then simpler steps (optional fields left out, such as an
-    inspection's activity), then delta debugging again, until nothing changes."""
-    target = _signature(error)
-    # A refused valid step is the failure itself only when the promise broken says so.
-    strict = getattr(error, "promise", None) == "valid-command-accepted"
-    refusing = getattr(error, "promise", None) == "outside-rule-refused"
-    # Every check the failure needs, after every step: the per-command promises and
-    # the business invariants always; the store's promises (tens of times dearer)
-    # and the teardown's only if the program found fails without them otherwise.
-    for store, final in ((False, False), (True, False), (True, True)):
-        again = machine.replay(found, final=final, strict=strict, store=store)
-        if _signature(again[0]) == target:
-            break
-    else:
-        return MachineFailure(error, found, tuple(again[1]), found)
-
-    def fails(program: list[Executed]) -> tuple[BaseException | None, list[str]] | None:
-        outcome = machine.replay(program, final=final, strict=strict, store=store)
-        if _signature(outcome[0]) != target:
-            return None
-        # A refused valid step fails only if it is still valid: dropping what led
-        # up to it (the inspection a closing closes) leaves a step every ledger refuses.
-        if strict and not _valid_under_library_rules(program[: len(outcome[1])]):
-            return None
-        # Likewise an accepted step outside a rule fails only while the library's rules refuse it.
-        if refusing and _valid_under_library_rules(program[: len(outcome[1])]):
-            return None
-        return outcome
-
-    program, last = list(found), again
-    while True:
-        program, last = _drop_steps(program, last, fails)
-        simpler = _simplify(program, fails) or (_drop_dependents(program, fails) if strict else None)
-        if simpler is None:
-            break
-        program, last = simpler
-    final_error, final_journal = last
-    assert final_error is not None
-    return MachineFailure(final_error, tuple(program), tuple(final_journal), found)
-
-
-Outcome = tuple[BaseException | None, list[str]]
-
-
-def _reference_refusals(program: Sequence[Executed]) -> set[int]:
-    """The steps of ``program`` that a plain in-memory :class:`Ledger` (the
-    library's own rules) refuses: the oracle for "valid" when reducing a
-    refused valid step."""
-    refused: set[int] = set()
-    with Ledger.open("memory://") as reference:
-        for n, executed in enumerate(program):
-            try:
-                reference.execute(executed.step.command, executed.step.actor)
-            except LedgerError:
-                refused.add(n)
-    return refused
-
-
-def _valid_under_library_rules(program: Sequence[Executed]) -> bool:
-    """Whether the library's own rules accept the last step of ``program`` after those before it."""
-    return len(program) - 1 not in _reference_refusals(program)
-
-
-def _drop_dependents(
-    program: list[Executed], fails: Callable[[list[Executed]], Outcome | None]
-) -> tuple[list[Executed], Outcome] | None:
-    """The first program that still fails with one step dropped together with
-    the later steps the library's rules then refuse (a sample and its result,
-    which are rarely next to each other for chunks to take both)."""
-    for n in range(len(program) - 1):
-        rest = program[:n] + program[n + 1 :]
-        refused = _reference_refusals(rest)
-        candidate = [step for k, step in enumerate(rest) if k not in refused or k == len(rest) - 1]
-        outcome = fails(candidate)
-        if outcome is not None:
-            return candidate, outcome
-    return None
-
-
-def _drop_steps(
-    program: list[Executed], last: Outcome, fails: Callable[[list[Executed]], Outcome | None]
-) -> tuple[list[Executed], Outcome]:
-    chunk = max(1, len(program) // 2)
-    while program:
-        start, removed = 0, False
-        while start < len(program):
-            candidate = program[:start] + program[start + chunk :]
-            outcome = fails(candidate)
-            if outcome is not None:
-                program, last, removed = candidate, outcome, True
-            else:
-                start += chunk
-        if chunk == 1 and not removed:
-            break
-        chunk = max(1, chunk // 2)
-    return program, last
-
-
-def _simplify(
-    program: list[Executed], fails: Callable[[list[Executed]], Outcome | None]
-) -> tuple[list[Executed], Outcome] | None:
-    """The first simpler program that still fails: one optional field of one step left out."""
-    for n, executed in enumerate(program):
-        command = executed.step.command
-        for name, field in type(command).model_fields.items():
-            if field.is_required() or name == "command":
-                continue
-            default = field.get_default(call_default_factory=True)
-            if getattr(command, name) == default:
-                continue
-            simpler = command.model_copy(update={name: default})
-            candidate = [
-                *program[:n],
-                Executed(Step(simpler, executed.step.actor), executed.must_succeed, executed.must_refuse),
-                *program[n + 1 :],
-            ]
-            outcome = fails(candidate)
-            if outcome is not None:
-                return candidate, outcome
-    return None
