@@ -11,8 +11,6 @@ from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEven
 from quality_ledger.domain.transitions import ACTIVITY, FINISHED_ACTIVITY
 from quality_ledger.domain.values import ActivityKind, ActivityState, FocusArea, Frozen
 
-S = ActivityState
-
 
 class Progress(Frozen):
     metric: str

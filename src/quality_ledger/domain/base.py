@@ -23,7 +23,7 @@ from quality_ledger.domain.transitions import Lifecycle
 from quality_ledger.domain.values import EventMeta, Frozen
 from quality_ledger.errors import IllegalTransition, InvariantViolated
 
-S = TypeVar("S", bound="AggregateState")
+StateT = TypeVar("StateT", bound="AggregateState")
 
 
 class AggregateState(Frozen):
@@ -186,7 +186,7 @@ class Snapshot(Frozen, CanSnapshotAggregate[UUID]):
         return aggregate
 
 
-class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
+class LedgerAggregate(BaseAggregate[UUID], Generic[StateT]):
     """An aggregate whose whole state is one frozen pydantic model."""
 
     kind: ClassVar[str] = "aggregate"
@@ -204,14 +204,14 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[S]):
         super().__init_subclass__(**kwargs)
 
     if TYPE_CHECKING:
-        state: S
+        state: StateT
         state_model: ClassVar[type[AggregateState]]
 
     def evolve(self, **changes: Any) -> None:
         """Replace the state by a copy with ``changes``; used only by ``apply``."""
         self.state = self.state.model_copy(update=changes)
 
-    def view(self) -> S:
+    def view(self) -> StateT:
         """The read-only state at the current version."""
         return self.state.model_copy(update={"version": self.version})
 

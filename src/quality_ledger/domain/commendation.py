@@ -10,8 +10,6 @@ from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEven
 from quality_ledger.domain.transitions import COMMENDATION
 from quality_ledger.domain.values import ActivityKind, CommendationState, Frozen
 
-S = CommendationState
-
 
 class MediaItem(Frozen):
     outlet: str

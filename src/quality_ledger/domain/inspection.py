@@ -18,8 +18,6 @@ from quality_ledger.domain.rules import OBJECTION_WINDOW
 from quality_ledger.domain.transitions import FINAL_CONFORMING, INSPECTION
 from quality_ledger.domain.values import Frozen, InspectionState, LodgedBy, SubjectKind, Verdict
 
-S = InspectionState
-
 
 class Subject(Frozen):
     name: str

@@ -294,7 +294,6 @@ def _check_verdict(inspection: InspectionView) -> None:
 
 def _check_follow_up(inspection: InspectionView) -> None:
     i = inspection.id
-    S = InspectionState  # noqa: N806 - as the domain module abbreviates it
     status = inspection.status
     final_nonconforming = inspection.verdict is Verdict.NONCONFORMING and inspection.has_final_verdict
     rectification = inspection.rectification
@@ -323,12 +322,12 @@ def _check_follow_up(inspection: InspectionView) -> None:
                 "verified before the order",
             )
     expected = {
-        S.RECTIFICATION_ORDERED: rectification is not None and rectification.verified_on is None,
-        S.RECTIFIED: rectification is not None and rectification.passed is True,
-        S.RECTIFICATION_FAILED: rectification is not None and rectification.passed is False,
-        S.PENALISED: inspection.penalty is not None,
-        S.TRANSFERRED: inspection.transferred_to is not None,
-        S.CLOSED: inspection.closed_on is not None and _closing_condition_held(inspection),
+        InspectionState.RECTIFICATION_ORDERED: rectification is not None and rectification.verified_on is None,
+        InspectionState.RECTIFIED: rectification is not None and rectification.passed is True,
+        InspectionState.RECTIFICATION_FAILED: rectification is not None and rectification.passed is False,
+        InspectionState.PENALISED: inspection.penalty is not None,
+        InspectionState.TRANSFERRED: inspection.transferred_to is not None,
+        InspectionState.CLOSED: inspection.closed_on is not None and _closing_condition_held(inspection),
     }
     expect(expected.get(status, True), "state-matches-record", i, f"{status}, but the record says otherwise")
     if inspection.penalty is not None:
