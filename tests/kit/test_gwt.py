@@ -10,36 +10,15 @@ import pytest
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.campaign import Campaign
-from quality_ledger.domain.inspection import Inspection, InspectionView, LabResult, Rectification, Subject
+from quality_ledger.domain.inspection import Inspection, InspectionView, Rectification, Subject
 from quality_ledger.domain.values import SubjectKind, Verdict
 from quality_ledger.errors import IllegalTransition, InvariantViolated, PermissionDenied
 from quality_ledger.testing import gwt
 from quality_ledger.testing.strategies import Step
+from tests.unit.inspection_events import CAMPAIGN, FAILED, NONCONFORMING, PLANNED, TAKEN
 
-CAMPAIGN = UUID("78ff37a2-4de8-55d7-ae55-0020b8778fbd")
 ORGANISER = Actor(user="zhang.min", department="XA-QPC")
 QTS = Actor(user="li.wei", department="XA-QTS")
-
-PLANNED = gwt.event(
-    Inspection.Planned,
-    campaign_id=CAMPAIGN,
-    activity_id=None,
-    inspecting_department="XA-QTS",
-    inspection_kind="spot check 監(jiān)督抽查",
-    reference="2017-Q3-電線",
-    subject=Subject(name="西安某電纜廠", subject_kind=SubjectKind.ENTERPRISE),
-    product_category="電線電纜",
-    planned_on=date(2017, 9, 4),
-)
-TAKEN = gwt.event(
-    Inspection.SampleTaken, sample_id="S-1", product="BV 2.5", batch="170901-A", taken_on=date(2017, 9, 5)
-)
-FAILED = gwt.event(
-    Inspection.SampleResultRecorded,
-    sample_id="S-1",
-    result=LabResult(passed=False, nonconforming_items=("導(dǎo)體電阻",), tested_on=date(2017, 9, 8)),
-)
-NONCONFORMING = gwt.event(Inspection.VerdictIssued, verdict=Verdict.NONCONFORMING, notified_on=date(2017, 9, 10))
 
 
 # Aggregates ---------------------------------------------------------------------------------

@@ -6,43 +6,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
-from quality_ledger.domain.inspection import Inspection, LabResult, Rectification, Subject
-from quality_ledger.domain.values import SubjectKind, Verdict
+from quality_ledger.domain.inspection import Inspection, LabResult, Rectification
+from quality_ledger.domain.values import Verdict
 from quality_ledger.errors import IllegalTransition, InvariantViolated
 from quality_ledger.testing import gwt
+from tests.unit.inspection_events import (
+    CONFORMING,
+    FAILED,
+    NONCONFORMING,
+    NOTIFIED,
+    OBJECTED,
+    PASSED,
+    PLANNED,
+    TAKEN,
+)
 
-CAMPAIGN = UUID("78ff37a2-4de8-55d7-ae55-0020b8778fbd")
-NOTIFIED = date(2017, 9, 10)
-
-PLANNED = gwt.event(
-    Inspection.Planned,
-    campaign_id=CAMPAIGN,
-    activity_id=None,
-    inspecting_department="XA-QTS",
-    inspection_kind="spot check",
-    reference="2017-Q3-電線",
-    subject=Subject(name="西安某電纜廠", subject_kind=SubjectKind.ENTERPRISE),
-    product_category="電線電纜",
-    planned_on=date(2017, 9, 4),
-)
-TAKEN = gwt.event(
-    Inspection.SampleTaken, sample_id="S-1", product="BV 2.5", batch="170901-A", taken_on=date(2017, 9, 5)
-)
-FAILED = gwt.event(
-    Inspection.SampleResultRecorded,
-    sample_id="S-1",
-    result=LabResult(passed=False, nonconforming_items=("導體電阻",), tested_on=date(2017, 9, 8)),
-)
-PASSED = gwt.event(
-    Inspection.SampleResultRecorded,
-    sample_id="S-1",
-    result=LabResult(passed=True, nonconforming_items=(), tested_on=date(2017, 9, 8)),
-)
-NONCONFORMING = gwt.event(Inspection.VerdictIssued, verdict=Verdict.NONCONFORMING, notified_on=NOTIFIED)
-CONFORMING = gwt.event(Inspection.VerdictIssued, verdict=Verdict.CONFORMING, notified_on=NOTIFIED)
-OBJECTED = gwt.event(Inspection.ResultObjected, sample_id="S-1", lodged_on=date(2017, 9, 12), lodged_by=None)
 RECTIFICATION = Rectification(ordered_on=date(2017, 9, 11), due_on=date(2017, 10, 11), requirements="更換導體")
 ORDERED = gwt.event(Inspection.RectificationOrdered, rectification=RECTIFICATION)
 
