@@ -68,6 +68,11 @@ class Lifecycle(Generic[E]):
     def allows(self, command: str, status: E, holds: Collection[str] = ()) -> bool:
         return status in self.sources(command, holds)
 
+    def refuses(self, command: str, status: E) -> bool:
+        """Whether ``command`` is refused from ``status`` whatever ``when`` conditions hold."""
+        conditions = {t.when for t in self.transitions if t.when is not None}
+        return not self.allows(command, status, conditions)
+
     def outcomes(self) -> tuple[Outcome[E], ...]:
         return (self.created, *(o for t in self.transitions for o in t.outcomes))
 

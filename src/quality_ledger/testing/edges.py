@@ -128,12 +128,11 @@ def _out_of_turn(
 ) -> list[Edge]:
     """The drawable offers that ``lifecycle`` refuses from ``status`` whatever conditions hold
     (with ``only_closed``, only those a status leading here allowed: progress after completion)."""
-    every = {t.when for t in lifecycle.transitions if t.when is not None}
     closed = _just_closed(lifecycle, status) if only_closed else None
     return [
         _edge(state, maker, f"transition table: cannot {lifecycle.action(method)} when {status}", inside=False)
         for method, _, maker, ok in offers
-        if ok and not lifecycle.allows(method, status, every) and (closed is None or method in closed)
+        if ok and lifecycle.refuses(method, status) and (closed is None or method in closed)
     ]
 
 
@@ -154,11 +153,10 @@ def _closed_edges(state: LedgerState, aggregate_id: UUID) -> list[Edge]:
 def _just_closed(lifecycle: Lifecycle[Any], status: Any) -> set[str]:
     """The commands a status with a transition into ``status`` allowed, and ``status`` refuses."""
     before = {s for t in lifecycle.transitions if any(o.status == status for o in t.outcomes) for s in t.sources}
-    every = {t.when for t in lifecycle.transitions if t.when is not None}
     return {
         t.command
         for t in lifecycle.transitions
-        if any(s in before for s in t.sources) and not lifecycle.allows(t.command, status, every)
+        if any(s in before for s in t.sources) and lifecycle.refuses(t.command, status)
     }
 
 
