@@ -27,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from quality_ledger import Ledger, LedgerError
 from quality_ledger import commands as c
 from quality_ledger.domain.inspection import Inspection, Rectification
-from quality_ledger.handlers import Context, Work, handle
+from quality_ledger.handlers import Changes, CommandContext, handle
 from quality_ledger.testing.machine import Executed, LedgerMachine, SQLiteLedgerMachine, find_failure
 
 SETTINGS: dict[str, Any] = {
@@ -65,7 +65,7 @@ def bare_side(open_ledger: Callable[[], Ledger], executed: list[list[Executed]])
     return time.perf_counter() - started
 
 
-def order_without_guards(command: c.Command, ctx: Context) -> Work:
+def order_without_guards(command: c.Command, ctx: CommandContext) -> Changes:
     if not isinstance(command, c.OrderRectification):
         return handle(command, ctx)
     inspection = ctx.load(Inspection, command.inspection_id)
@@ -73,7 +73,7 @@ def order_without_guards(command: c.Command, ctx: Context) -> Work:
         ordered_on=command.ordered_on, due_on=command.due_on, requirements=command.requirements
     )
     inspection.trigger_event(Inspection.RectificationOrdered, rectification=rectification)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 class LaxLedger(Ledger):

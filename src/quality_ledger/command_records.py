@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 from quality_ledger.commands import NAMESPACE
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.values import Frozen
+from quality_ledger.renamed import old_names
 
 
 class Receipt(Frozen):
@@ -30,15 +31,15 @@ class Receipt(Frozen):
     idempotency_key: str | None = None
 
 
-class CommandRecordView(AggregateState):
+class CommandRecordState(AggregateState):
     key: str
     fingerprint: str
     receipt: Receipt
 
 
-class CommandRecord(LedgerAggregate[CommandRecordView]):
+class CommandRecord(LedgerAggregate[CommandRecordState]):
     kind = "command-record"
-    state_model = CommandRecordView
+    state_model = CommandRecordState
 
     class Event(DomainEvent):
         pass
@@ -49,7 +50,7 @@ class CommandRecord(LedgerAggregate[CommandRecordView]):
         receipt: Receipt
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = CommandRecordView(
+            aggregate.state = CommandRecordState(
                 id=self.originator_id, key=self.key, fingerprint=self.fingerprint, receipt=self.receipt
             )
 
@@ -60,3 +61,7 @@ class CommandRecord(LedgerAggregate[CommandRecordView]):
 
 def record_id(key: str) -> UUID:
     return uuid5(NAMESPACE, f"idempotency:{key}")
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"CommandRecordView": "CommandRecordState"})

@@ -13,6 +13,7 @@ from datetime import date
 from uuid import UUID
 
 from quality_ledger.domain.values import Frozen
+from quality_ledger.renamed import old_names
 
 
 class TargetProgress(Frozen):
@@ -37,7 +38,7 @@ class DepartmentLine(Frozen):
     open_rectifications: int
 
 
-class CampaignStatus(Frozen):
+class CampaignFigures(Frozen):
     campaign_id: UUID
     title: str
     status: str
@@ -60,3 +61,7 @@ class CampaignStatus(Frozen):
         if not self.samples_tested:
             return None
         return (self.samples_tested - self.samples_failed) / self.samples_tested
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"CampaignStatus": "CampaignFigures"})

@@ -17,27 +17,28 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Repository
 
 from quality_ledger import commands as c
-from quality_ledger.domain.activity import Activity, ActivityView
+from quality_ledger.domain.activity import Activity, ActivityState
 from quality_ledger.domain.base import LedgerAggregate
-from quality_ledger.domain.campaign import BulletinRecord, Campaign, CampaignView, Department
-from quality_ledger.domain.commendation import Commendation, CommendationView, MediaItem
-from quality_ledger.domain.inspection import Inspection, InspectionView, Subject
+from quality_ledger.domain.campaign import BulletinRecord, Campaign, CampaignState, Department
+from quality_ledger.domain.commendation import Commendation, CommendationState, MediaItem
+from quality_ledger.domain.inspection import Inspection, InspectionState, Subject
 from quality_ledger.domain.values import Actor, LodgedBy
 from quality_ledger.errors import InvalidCommand, InvariantViolated, NotFound, PermissionDenied
 from quality_ledger.policy import Policy, SubjectPolicy, may_issue, responsible_departments, subject_of
+from quality_ledger.renamed import old_names
 
 A = TypeVar("A", bound=LedgerAggregate)  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
-class Work:
+class Changes:
     """The aggregate a command is about, and any others it changed."""
 
     primary: LedgerAggregate  # type: ignore[type-arg]
     others: tuple[LedgerAggregate, ...] = ()  # type: ignore[type-arg]
 
 
-class Context:
+class CommandContext:
     """What a handler may use: the repository, the policy and the actor.
 
     It also answers the authorization rules' questions about the aggregates
@@ -66,16 +67,16 @@ class Context:
         if aggregate_id in self.repository:
             raise InvariantViolated(f"{cls.kind}-unique", f"{cls.kind} {aggregate_id} already exists")
 
-    def campaign(self, campaign_id: UUID) -> CampaignView:
+    def campaign(self, campaign_id: UUID) -> CampaignState:
         return self.load(Campaign, campaign_id).state
 
-    def activity(self, activity_id: UUID) -> ActivityView:
+    def activity(self, activity_id: UUID) -> ActivityState:
         return self.load(Activity, activity_id).state
 
-    def inspection(self, inspection_id: UUID) -> InspectionView:
+    def inspection(self, inspection_id: UUID) -> InspectionState:
         return self.load(Inspection, inspection_id).state
 
-    def commendation(self, commendation_id: UUID) -> CommendationView:
+    def commendation(self, commendation_id: UUID) -> CommendationState:
         return self.load(Commendation, commendation_id).state
 
     def permit(self, command: c.Command) -> None:
@@ -101,7 +102,7 @@ class Context:
 
 
 @singledispatch
-def handle(command: c.Command, ctx: Context) -> Work:
+def handle(command: c.Command, ctx: CommandContext) -> Changes:
     msg = f"no handler for {type(command).__name__}"
     raise InvalidCommand(msg)
 
@@ -110,45 +111,45 @@ def handle(command: c.Command, ctx: Context) -> Work:
 
 
 @handle.register
-def _(cmd: c.PlanCampaign, ctx: Context) -> Work:
+def _(cmd: c.PlanCampaign, ctx: CommandContext) -> Changes:
     ctx.permit(cmd)
     campaign_id = cmd.new_id()
     ctx.check_absent(Campaign, campaign_id)
     fields = cmd.model_dump(exclude={"command", "idempotency_key"})
-    return Work(Campaign.plan(campaign_id, **fields))
+    return Changes(Campaign.plan(campaign_id, **fields))
 
 
-def organised(cmd: c.Command, ctx: Context, campaign_id: UUID) -> Campaign:
+def organised(cmd: c.Command, ctx: CommandContext, campaign_id: UUID) -> Campaign:
     campaign = ctx.load(Campaign, campaign_id)
     ctx.permit(cmd)
     return campaign
 
 
 @handle.register
-def _(cmd: c.EnlistDepartment, ctx: Context) -> Work:
+def _(cmd: c.EnlistDepartment, ctx: CommandContext) -> Changes:
     campaign = organised(cmd, ctx, cmd.campaign_id)
     campaign.enlist(Department(code=cmd.code, name_zh=cmd.name_zh, name_en=cmd.name_en))
-    return Work(campaign)
+    return Changes(campaign)
 
 
 @handle.register
-def _(cmd: c.LaunchCampaign, ctx: Context) -> Work:
+def _(cmd: c.LaunchCampaign, ctx: CommandContext) -> Changes:
     campaign = organised(cmd, ctx, cmd.campaign_id)
     campaign.launch(cmd.launched_on)
-    return Work(campaign)
+    return Changes(campaign)
 
 
 @handle.register
-def _(cmd: c.ConcludeCampaign, ctx: Context) -> Work:
+def _(cmd: c.ConcludeCampaign, ctx: CommandContext) -> Changes:
     campaign = organised(cmd, ctx, cmd.campaign_id)
     activities = [ctx.load(Activity, i) for i in campaign.state.activity_ids]
     unfinished = sum(not a.is_finished for a in activities)
     campaign.conclude(cmd.concluded_on, cmd.summary, unfinished, cmd.override_reason)
-    return Work(campaign)
+    return Changes(campaign)
 
 
 @handle.register
-def _(cmd: c.PublishBulletin, ctx: Context) -> Work:
+def _(cmd: c.PublishBulletin, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     inspections = [ctx.load(Inspection, i) for i in cmd.inspection_ids if i in campaign.state.inspection_ids]
     ctx.permit(cmd)
@@ -157,76 +158,76 @@ def _(cmd: c.PublishBulletin, ctx: Context) -> Work:
         bulletin_id=cmd.new_id(), title=cmd.title, published_on=cmd.published_on, inspection_ids=cmd.inspection_ids
     )
     campaign.publish_bulletin(bulletin, final)
-    return Work(campaign)
+    return Changes(campaign)
 
 
 # Activity ---------------------------------------------------------------------
 
 
 @handle.register
-def _(cmd: c.PlanActivity, ctx: Context) -> Work:
+def _(cmd: c.PlanActivity, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     ctx.permit(cmd)
     activity_id = cmd.new_id()
     ctx.check_absent(Activity, activity_id)
     campaign.add_activity(activity_id, cmd.lead_department)
     fields = cmd.model_dump(exclude={"command", "idempotency_key"})
-    return Work(Activity.plan(activity_id, **fields), (campaign,))
+    return Changes(Activity.plan(activity_id, **fields), (campaign,))
 
 
-def led(cmd: c.Command, ctx: Context, activity_id: UUID) -> Activity:
+def led(cmd: c.Command, ctx: CommandContext, activity_id: UUID) -> Activity:
     activity = ctx.load(Activity, activity_id)
     ctx.permit(cmd)
     return activity
 
 
 @handle.register
-def _(cmd: c.ScheduleActivity, ctx: Context) -> Work:
+def _(cmd: c.ScheduleActivity, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.schedule(cmd.starts_on, cmd.ends_on, cmd.place)
-    return Work(activity)
+    return Changes(activity)
 
 
 @handle.register
-def _(cmd: c.StartActivity, ctx: Context) -> Work:
+def _(cmd: c.StartActivity, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.start(cmd.started_on)
-    return Work(activity)
+    return Changes(activity)
 
 
 @handle.register
-def _(cmd: c.ReportProgress, ctx: Context) -> Work:
+def _(cmd: c.ReportProgress, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.report_progress(cmd.metric, cmd.amount, cmd.reported_on)
-    return Work(activity)
+    return Changes(activity)
 
 
 @handle.register
-def _(cmd: c.CompleteActivity, ctx: Context) -> Work:
+def _(cmd: c.CompleteActivity, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.complete(cmd.completed_on, cmd.outcome)
-    return Work(activity)
+    return Changes(activity)
 
 
 @handle.register
-def _(cmd: c.PostponeActivity, ctx: Context) -> Work:
+def _(cmd: c.PostponeActivity, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.postpone(cmd.reason)
-    return Work(activity)
+    return Changes(activity)
 
 
 @handle.register
-def _(cmd: c.CancelActivity, ctx: Context) -> Work:
+def _(cmd: c.CancelActivity, ctx: CommandContext) -> Changes:
     activity = led(cmd, ctx, cmd.activity_id)
     activity.cancel(cmd.reason)
-    return Work(activity)
+    return Changes(activity)
 
 
 # Inspection -------------------------------------------------------------------
 
 
 @handle.register
-def _(cmd: c.PlanInspection, ctx: Context) -> Work:
+def _(cmd: c.PlanInspection, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     activity = ctx.load(Activity, cmd.activity_id) if cmd.activity_id is not None else None
     ctx.permit(cmd)
@@ -246,46 +247,46 @@ def _(cmd: c.PlanInspection, ctx: Context) -> Work:
         product_category=cmd.product_category,
         planned_on=cmd.planned_on,
     )
-    return Work(inspection, (campaign,))
+    return Changes(inspection, (campaign,))
 
 
-def inspected(cmd: c.Command, ctx: Context, inspection_id: UUID) -> Inspection:
+def inspected(cmd: c.Command, ctx: CommandContext, inspection_id: UUID) -> Inspection:
     inspection = ctx.load(Inspection, inspection_id)
     ctx.permit(cmd)
     return inspection
 
 
 @handle.register
-def _(cmd: c.TakeSample, ctx: Context) -> Work:
+def _(cmd: c.TakeSample, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.take_sample(cmd.sample_id, cmd.product, cmd.batch, cmd.taken_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.RecordSampleResult, ctx: Context) -> Work:
+def _(cmd: c.RecordSampleResult, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.record_result(cmd.sample_id, cmd.passed, cmd.nonconforming_items, cmd.tested_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.IssueVerdict, ctx: Context) -> Work:
+def _(cmd: c.IssueVerdict, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.issue_verdict(cmd.notified_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.ObjectToResult, ctx: Context) -> Work:
+def _(cmd: c.ObjectToResult, ctx: CommandContext) -> Changes:
     # The subject lodges the objection, or the inspecting department records it for the
     # subject; never another department (see responsible_departments).
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.object_to_result(cmd.sample_id, cmd.lodged_on, lodged_by=lodged_by(ctx, inspection.state))
-    return Work(inspection)
+    return Changes(inspection)
 
 
-def lodged_by(ctx: Context, inspection: InspectionView) -> LodgedBy | None:
+def lodged_by(ctx: CommandContext, inspection: InspectionState) -> LodgedBy | None:
     """Which of the two ways in the objection took, once ``permit`` let it in:
     recorded by the inspecting department, or lodged by the subject's own
     representative. A custom policy may let in an actor who is neither (a
@@ -300,52 +301,52 @@ def lodged_by(ctx: Context, inspection: InspectionView) -> LodgedBy | None:
 
 
 @handle.register
-def _(cmd: c.RecordRetestResult, ctx: Context) -> Work:
+def _(cmd: c.RecordRetestResult, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.record_retest(cmd.sample_id, cmd.passed, cmd.nonconforming_items, cmd.tested_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.OrderRectification, ctx: Context) -> Work:
+def _(cmd: c.OrderRectification, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.order_rectification(cmd.ordered_on, cmd.due_on, cmd.requirements)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.VerifyRectification, ctx: Context) -> Work:
+def _(cmd: c.VerifyRectification, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.verify_rectification(cmd.verified_on, cmd.passed, cmd.notes)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.ImposePenalty, ctx: Context) -> Work:
+def _(cmd: c.ImposePenalty, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.impose_penalty(cmd.amount, cmd.reason, cmd.decided_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.TransferCase, ctx: Context) -> Work:
+def _(cmd: c.TransferCase, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.transfer_case(cmd.authority, cmd.transferred_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 @handle.register
-def _(cmd: c.CloseInspection, ctx: Context) -> Work:
+def _(cmd: c.CloseInspection, ctx: CommandContext) -> Changes:
     inspection = inspected(cmd, ctx, cmd.inspection_id)
     inspection.close(cmd.closed_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 # Commendation -----------------------------------------------------------------
 
 
 @handle.register
-def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
+def _(cmd: c.NominateCraftsman, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     ctx.permit(cmd)
     commendation_id = cmd.new_id()
@@ -358,10 +359,10 @@ def _(cmd: c.NominateCraftsman, ctx: Context) -> Work:
         deeds=cmd.deeds,
         nominated_by=cmd.nominating_department,
     )
-    return Work(commendation, (campaign,))
+    return Changes(commendation, (campaign,))
 
 
-def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> Commendation:
+def awarded(cmd: c.Command, ctx: CommandContext, commendation_id: UUID) -> Commendation:
     commendation = ctx.load(Commendation, commendation_id)
     ctx.load(Campaign, commendation.state.campaign_id)
     ctx.permit(cmd)
@@ -369,22 +370,26 @@ def awarded(cmd: c.Command, ctx: Context, commendation_id: UUID) -> Commendation
 
 
 @handle.register
-def _(cmd: c.ReviewNomination, ctx: Context) -> Work:
+def _(cmd: c.ReviewNomination, ctx: CommandContext) -> Changes:
     commendation = awarded(cmd, ctx, cmd.commendation_id)
     commendation.review(cmd.approved, cmd.reason, cmd.reviewed_on)
-    return Work(commendation)
+    return Changes(commendation)
 
 
 @handle.register
-def _(cmd: c.ConferCommendation, ctx: Context) -> Work:
+def _(cmd: c.ConferCommendation, ctx: CommandContext) -> Changes:
     commendation = awarded(cmd, ctx, cmd.commendation_id)  # the ceremony's lead department may, too
     ceremony = ctx.load(Activity, cmd.ceremony_id)
     commendation.confer(ceremony.id, ceremony.state.campaign_id, ceremony.state.activity_kind, cmd.conferred_on)
-    return Work(commendation)
+    return Changes(commendation)
 
 
 @handle.register
-def _(cmd: c.PubliciseCommendation, ctx: Context) -> Work:
+def _(cmd: c.PubliciseCommendation, ctx: CommandContext) -> Changes:
     commendation = awarded(cmd, ctx, cmd.commendation_id)
     commendation.publicise(MediaItem(outlet=cmd.outlet, title=cmd.title, published_on=cmd.published_on))
-    return Work(commendation)
+    return Changes(commendation)
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"Work": "Changes", "Context": "CommandContext"})

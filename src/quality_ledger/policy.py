@@ -24,10 +24,10 @@ from uuid import UUID
 
 from quality_ledger import commands as c
 from quality_ledger.commands import Command, natural_key
-from quality_ledger.domain.activity import ActivityView
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView, Subject
+from quality_ledger.domain.activity import ActivityState
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState, Subject
 from quality_ledger.domain.values import Actor
 
 
@@ -91,13 +91,13 @@ class Parties(Protocol):
     knows nothing).
     """
 
-    def campaign(self, campaign_id: UUID) -> CampaignView | None: ...
+    def campaign(self, campaign_id: UUID) -> CampaignState | None: ...
 
-    def activity(self, activity_id: UUID) -> ActivityView | None: ...
+    def activity(self, activity_id: UUID) -> ActivityState | None: ...
 
-    def inspection(self, inspection_id: UUID) -> InspectionView | None: ...
+    def inspection(self, inspection_id: UUID) -> InspectionState | None: ...
 
-    def commendation(self, commendation_id: UUID) -> CommendationView | None: ...
+    def commendation(self, commendation_id: UUID) -> CommendationState | None: ...
 
 
 def responsible_departments(command: Command, parties: Parties) -> frozenset[str]:

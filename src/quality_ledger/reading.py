@@ -51,7 +51,7 @@ from quality_ledger.projections import (
 from quality_ledger.projections import campaign_status as status_view
 from quality_ledger.projections.migration import MigrationReport
 from quality_ledger.projections.runner import Progress
-from quality_ledger.status import CampaignStatus, campaign_status
+from quality_ledger.status import CampaignFigures, campaign_status
 
 
 class RecordedEvent(Frozen):
@@ -106,7 +106,7 @@ def recorded_event(event: DomainEvent) -> RecordedEvent:
     )
 
 
-def status_from_events(events: EventLog, campaign_id: UUID) -> CampaignStatus:
+def status_from_events(events: EventLog, campaign_id: UUID) -> CampaignFigures:
     """A campaign's figures from its aggregates' current states."""
     campaign = load(events, campaign_id)
     if not isinstance(campaign, Campaign):
@@ -141,7 +141,7 @@ class Reading(Part):
             return campaigns.campaign_lines(connection)
 
     @guarded
-    def campaign_status(self, campaign_id: UUID) -> CampaignStatus:
+    def campaign_status(self, campaign_id: UUID) -> CampaignFigures:
         """Where a campaign stands: activities, inspections, targets, awards (from the views)."""
         campaign_id = check_id("campaign_id", campaign_id)
         with self._views() as connection:
@@ -240,7 +240,7 @@ class Reading(Part):
             yield connection
 
     @guarded
-    def campaign_status_from_events(self, campaign_id: UUID) -> CampaignStatus:
+    def campaign_status_from_events(self, campaign_id: UUID) -> CampaignFigures:
         """The same figures as :meth:`campaign_status`, computed by replaying the
         aggregates instead of reading the views: the reference the views are
         checked against."""

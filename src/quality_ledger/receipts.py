@@ -7,6 +7,6 @@ import them.
 
 from __future__ import annotations
 
-from quality_ledger.command_records import CommandRecord, CommandRecordView, Receipt, record_id
+from quality_ledger.command_records import CommandRecord, CommandRecordState, Receipt, record_id
 
-__all__ = ["CommandRecord", "CommandRecordView", "Receipt", "record_id"]
+__all__ = ["CommandRecord", "CommandRecordState", "Receipt", "record_id"]

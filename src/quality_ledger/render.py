@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from quality_ledger.ledger import RecordedEvent
     from quality_ledger.projections.audit_trail import AuditPage
     from quality_ledger.projections.campaigns import CampaignLine
-    from quality_ledger.status import CampaignStatus
+    from quality_ledger.status import CampaignFigures
 
 
 def width(text: str) -> int:
@@ -48,7 +48,7 @@ def counts(mapping: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(mapping.items())) or "-"
 
 
-def campaign_status(status: CampaignStatus) -> str:
+def campaign_status(status: CampaignFigures) -> str:
     rate = "n/a" if status.pass_rate is None else f"{status.pass_rate:.1%}"
     parts = [
         f"{status.title}  (campaign {status.campaign_id})",
@@ -89,7 +89,7 @@ def document(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def status_document(status: CampaignStatus) -> dict[str, Any]:
+def status_document(status: CampaignFigures) -> dict[str, Any]:
     """The status as JSON, with the derived pass rate and target percentages a reader expects."""
     out = status.model_dump(mode="json")
     out["pass_rate"] = status.pass_rate

@@ -10,29 +10,29 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from quality_ledger.domain.activity import ActivityView
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.figures import CampaignStatus, DepartmentLine, TargetProgress
+from quality_ledger.domain.activity import ActivityState
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState
+from quality_ledger.figures import CampaignFigures, DepartmentLine, TargetProgress
 
-__all__ = ["CampaignStatus", "DepartmentLine", "TargetProgress", "campaign_status"]
+__all__ = ["CampaignFigures", "DepartmentLine", "TargetProgress", "campaign_status"]
 
 
-def _open_rectification(inspection: InspectionView) -> bool:
+def _open_rectification(inspection: InspectionState) -> bool:
     r = inspection.rectification
     return r is not None and r.verified_on is None
 
 
 def campaign_status(
-    campaign: CampaignView,
-    activities: Iterable[ActivityView],
-    inspections: Iterable[InspectionView],
-    commendations: Iterable[CommendationView],
-) -> CampaignStatus:
+    campaign: CampaignState,
+    activities: Iterable[ActivityState],
+    inspections: Iterable[InspectionState],
+    commendations: Iterable[CommendationState],
+) -> CampaignFigures:
     activities = list(activities)
     inspections = list(inspections)
-    by_department: Mapping[str, list[ActivityView]] = {
+    by_department: Mapping[str, list[ActivityState]] = {
         d.code: [a for a in activities if a.lead_department == d.code] for d in campaign.departments
     }
     focus: dict[str, dict[str, int]] = {str(f): {} for f in campaign.focus_areas}
@@ -40,7 +40,7 @@ def campaign_status(
         states = focus.setdefault(str(a.focus_area), {})
         states[a.status] = states.get(a.status, 0) + 1
     results = [s.result for i in inspections for s in i.samples if s.result is not None]
-    return CampaignStatus(
+    return CampaignFigures(
         campaign_id=campaign.id,
         title=campaign.title,
         status=campaign.status,

@@ -23,7 +23,7 @@ from quality_ledger.command_records import CommandRecord, Receipt, record_id
 from quality_ledger.domain.values import Actor, EventMeta
 from quality_ledger.errors import ConcurrencyConflict, ConfigurationError, IdempotencyConflict, StoreUnavailable
 from quality_ledger.eventlog import EventLog
-from quality_ledger.handlers import Context, Work
+from quality_ledger.handlers import Changes, CommandContext
 from quality_ledger.policy import Policy
 from quality_ledger.reading import event_name
 
@@ -33,7 +33,7 @@ log = logging.getLogger("quality_ledger.ledger")
 Clock = Callable[[], datetime]
 """Returns the instant to record as recorded-at (timezone-aware)."""
 
-Handle = Callable[[c.Command, Context], Work]
+Handle = Callable[[c.Command, CommandContext], Changes]
 """Maps a command to aggregate methods (``Ledger.handle``, a test seam)."""
 
 
@@ -59,7 +59,7 @@ class Writer:
         if key is not None and (earlier := self.earlier_receipt(command, key)) is not None:
             return earlier
 
-        work = handle(command, Context(self.events.repository, policy, actor))
+        changes = handle(command, CommandContext(self.events.repository, policy, actor))
         command_id = uuid4()
         meta = EventMeta(
             user=actor.user,
@@ -72,12 +72,12 @@ class Writer:
         now = stamp(clock)
         events = [
             with_meta(event, meta, now)
-            for aggregate in (work.primary, *work.others)
+            for aggregate in (changes.primary, *changes.others)
             for event in aggregate.collect_events()
         ]
         receipt = Receipt(
-            aggregate_id=work.primary.id,
-            version=work.primary.version,
+            aggregate_id=changes.primary.id,
+            version=changes.primary.version,
             events=tuple(event_name(e) for e in events),
             command_id=command_id,
             correlation_id=meta.correlation_id,
@@ -91,7 +91,7 @@ class Writer:
         except StoreIntegrityError as e:
             if key is not None and (earlier := self.earlier_receipt(command, key)) is not None:
                 return earlier  # lost a race with the same command: it counts once
-            msg = f"{command.name}: another writer changed {work.primary.kind} {work.primary.id} first"
+            msg = f"{command.name}: another writer changed {changes.primary.kind} {changes.primary.id} first"
             raise ConcurrencyConflict(msg) from e
         except PersistenceError as e:
             msg = f"{command.name}: the store failed ({type(e).__name__}: {e}); outcome unknown, retry with the same idempotency key"

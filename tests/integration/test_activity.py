@@ -10,7 +10,7 @@ import pytest
 from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
-from quality_ledger.domain.values import ActivityKind, ActivityState, FocusArea
+from quality_ledger.domain.values import ActivityKind, ActivityStatus, FocusArea
 from quality_ledger.errors import IllegalTransition, InvalidCommand, InvariantViolated
 from tests.conftest import ORGANISER, QTS, event_count
 
@@ -74,7 +74,7 @@ def test_planning_an_activity_records_it_on_the_activity_and_its_campaign(ledger
     assert ledger.history(campaign_id)[-1].name == "Campaign.ActivityAdded"
     assert ledger.get(campaign_id).activity_ids == (activity_id,)
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.PLANNED
+    assert activity.status is ActivityStatus.PLANNED
     assert {(p.metric, p.target, p.achieved) for p in activity.progress} == {("experts", 58, 0), ("enterprises", 88, 0)}
 
 
@@ -106,7 +106,7 @@ def test_scheduling_sets_the_dates_and_place(ledger: Ledger, campaign_id: UUID) 
     # then
     assert receipt.events == ("Activity.Scheduled",)
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.SCHEDULED
+    assert activity.status is ActivityStatus.SCHEDULED
     assert (activity.starts_on, activity.ends_on, activity.place) == (date(2017, 9, 6), date(2017, 9, 26), "高新区")
 
 
@@ -138,7 +138,7 @@ def test_starting_a_scheduled_activity_records_the_start_date(ledger: Ledger, ca
     start(ledger, activity_id, date(2017, 9, 6))
     # then
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.STARTED
+    assert activity.status is ActivityStatus.STARTED
     assert activity.started_on == date(2017, 9, 6)
     assert ledger.history(activity_id)[-1].name == "Activity.Started"
 
@@ -164,7 +164,7 @@ def test_a_cancelled_activity_cannot_start(ledger: Ledger, campaign_id: UUID) ->
     with pytest.raises(IllegalTransition):
         start(ledger, activity_id)
     # then
-    assert ledger.get(activity_id).status is ActivityState.CANCELLED
+    assert ledger.get(activity_id).status is ActivityStatus.CANCELLED
 
 
 # Progress ---------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_completing_a_started_activity_records_its_outcome(ledger: Ledger, campa
     complete(ledger, activity_id)
     # then
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.COMPLETED
+    assert activity.status is ActivityStatus.COMPLETED
     assert activity.completed_on == date(2017, 9, 28)
     assert activity.outcome == "58 experts, 88 firms"
     assert ledger.history(activity_id)[-1].name == "Activity.Completed"
@@ -272,7 +272,7 @@ def test_an_activity_completes_only_once_started(ledger: Ledger, campaign_id: UU
         complete(ledger, activity_id)
     # then
     assert event_count(ledger) == before
-    assert ledger.get(activity_id).status is ActivityState.PLANNED
+    assert ledger.get(activity_id).status is ActivityStatus.PLANNED
 
 
 def test_an_activity_cannot_complete_before_the_day_it_started(ledger: Ledger, campaign_id: UUID) -> None:
@@ -284,7 +284,7 @@ def test_an_activity_cannot_complete_before_the_day_it_started(ledger: Ledger, c
         ledger.execute(c.CompleteActivity(activity_id=activity_id, completed_on=date(2017, 9, 9), outcome="done"), QTS)
     # then
     assert refused.value.rule == "complete-after-start"
-    assert ledger.get(activity_id).status is ActivityState.STARTED
+    assert ledger.get(activity_id).status is ActivityStatus.STARTED
 
 
 # Cancel and postpone ----------------------------------------------------------
@@ -298,7 +298,7 @@ def test_cancelling_records_the_reason(ledger: Ledger, campaign_id: UUID) -> Non
     ledger.execute(c.CancelActivity(activity_id=activity_id, reason="venue closed for repairs"), QTS)
     # then
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.CANCELLED
+    assert activity.status is ActivityStatus.CANCELLED
     assert activity.reason == "venue closed for repairs"
     assert ledger.history(activity_id)[-1].payload == {"reason": "venue closed for repairs"}
 
@@ -330,7 +330,7 @@ def test_the_activity_itself_refuses_a_blank_reason(action: str, rule: str) -> N
         getattr(activity, action)(" \t ")
     # then
     assert refused.value.rule == rule
-    assert activity.state.status is ActivityState.PLANNED
+    assert activity.state.status is ActivityStatus.PLANNED
 
 
 def test_postponing_records_the_reason_and_allows_rescheduling(ledger: Ledger, campaign_id: UUID) -> None:
@@ -345,7 +345,7 @@ def test_postponing_records_the_reason_and_allows_rescheduling(ledger: Ledger, c
     )
     # then
     activity = ledger.get(activity_id)
-    assert activity.status is ActivityState.SCHEDULED
+    assert activity.status is ActivityStatus.SCHEDULED
     assert activity.reason is None
     assert [e.name for e in ledger.history(activity_id)][-2:] == ["Activity.Postponed", "Activity.Scheduled"]
 
@@ -360,4 +360,4 @@ def test_a_started_activity_cannot_be_postponed(ledger: Ledger, campaign_id: UUI
         ledger.execute(c.PostponeActivity(activity_id=activity_id, reason="heavy rain"), QTS)
     # then
     assert event_count(ledger) == before
-    assert ledger.get(activity_id).status is ActivityState.STARTED
+    assert ledger.get(activity_id).status is ActivityStatus.STARTED

@@ -17,8 +17,8 @@ import pytest
 
 from quality_ledger import Actor, DepartmentPolicy, Ledger
 from quality_ledger import commands as c
-from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.domain.values import ActivityKind, FocusArea, InspectionState, SubjectKind
+from quality_ledger.domain.inspection import InspectionState
+from quality_ledger.domain.values import ActivityKind, FocusArea, InspectionStatus, SubjectKind
 from quality_ledger.errors import InvariantViolated, PermissionDenied
 from tests.conftest import FDA, ORGANISER, OUTSIDER, QTS, event_count, plan_campaign
 
@@ -83,9 +83,9 @@ def objection(inspection_id: UUID) -> c.ObjectToResult:
     return c.ObjectToResult(inspection_id=inspection_id, sample_id="S1", lodged_on=date(2017, 9, 13))
 
 
-def inspection(ledger: Ledger, inspection_id: UUID) -> InspectionView:
+def inspection(ledger: Ledger, inspection_id: UUID) -> InspectionState:
     state = ledger.get(inspection_id)
-    assert isinstance(state, InspectionView)
+    assert isinstance(state, InspectionState)
     return state
 
 
@@ -147,7 +147,7 @@ def test_a_refused_objection_does_not_block_the_rectification_order(ledger: Ledg
     ledger.execute(order, QTS)
 
     # then
-    assert inspection(ledger, nonconforming).status is InspectionState.RECTIFICATION_ORDERED
+    assert inspection(ledger, nonconforming).status is InspectionStatus.RECTIFICATION_ORDERED
 
 
 def test_the_inspecting_department_records_the_subjects_objection(ledger: Ledger, nonconforming: UUID) -> None:

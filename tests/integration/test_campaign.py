@@ -9,7 +9,7 @@ import pytest
 
 from quality_ledger import Ledger
 from quality_ledger import commands as c
-from quality_ledger.domain.values import ActivityKind, CampaignState, FocusArea
+from quality_ledger.domain.values import ActivityKind, CampaignStatus, FocusArea
 from quality_ledger.errors import IllegalTransition, InvariantViolated, PermissionDenied
 from tests.conftest import FDA, ORGANISER, QTS, event_count, plan_campaign
 
@@ -115,7 +115,7 @@ def test_a_campaign_may_end_on_the_day_it_starts(ledger: Ledger) -> None:
     receipt = ledger.execute(command, ORGANISER)
     # then
     assert receipt.events == ("Campaign.Planned",)
-    assert ledger.get(receipt.aggregate_id).status is CampaignState.PLANNED
+    assert ledger.get(receipt.aggregate_id).status is CampaignStatus.PLANNED
 
 
 # Enlistment -------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_launching_records_the_launch_date(ledger: Ledger) -> None:
     # then
     assert receipt.events == ("Campaign.Launched",)
     campaign = ledger.get(campaign_id)
-    assert campaign.status is CampaignState.LAUNCHED
+    assert campaign.status is CampaignStatus.LAUNCHED
     assert campaign.launched_on == date(2017, 9, 1)
 
 
@@ -183,7 +183,7 @@ def test_a_campaign_without_departments_cannot_launch(ledger: Ledger) -> None:
         ledger.execute(c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 1)), ORGANISER)
     # then
     assert refused.value.rule == "launch-needs-departments"
-    assert ledger.get(campaign_id).status is CampaignState.PLANNED
+    assert ledger.get(campaign_id).status is CampaignStatus.PLANNED
 
 
 # Conclusion -------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_a_campaign_concludes_when_every_activity_is_completed_or_cancelled(ledg
     # then
     assert receipt.events == ("Campaign.Concluded",)
     campaign = ledger.get(campaign_id)
-    assert campaign.status is CampaignState.CONCLUDED
+    assert campaign.status is CampaignStatus.CONCLUDED
     assert campaign.concluded_on == SEPT_30
     assert campaign.override_reason is None
 
@@ -252,7 +252,7 @@ def test_a_campaign_that_never_launched_cannot_conclude(ledger: Ledger) -> None:
     with pytest.raises(IllegalTransition):
         ledger.execute(conclude(campaign_id), ORGANISER)
     # then
-    assert ledger.get(campaign_id).status is CampaignState.PLANNED
+    assert ledger.get(campaign_id).status is CampaignStatus.PLANNED
 
 
 def test_no_activity_is_planned_in_a_concluded_campaign(ledger: Ledger, campaign_id: UUID) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
-from quality_ledger.domain.values import ActivityKind, CommendationState, FocusArea
+from quality_ledger.domain.values import ActivityKind, CommendationStatus, FocusArea
 from quality_ledger.errors import IllegalTransition, InvariantViolated
 from tests.conftest import FDA, ORGANISER, OUTSIDER, QTS, event_count, plan_campaign
 
@@ -85,7 +85,7 @@ def test_an_enlisted_department_nominates_a_craftsman(ledger: Ledger, campaign_i
     # then
     assert event_count(ledger) == before + 2
     commendation = ledger.get(commendation_id)
-    assert commendation.status is CommendationState.NOMINATED
+    assert commendation.status is CommendationStatus.NOMINATED
     assert (commendation.person, commendation.employer, commendation.nominated_by) == (PERSON, EMPLOYER, "XA-QTS")
     assert ledger.get(campaign_id).commendation_ids == (commendation_id,)
     assert ledger.history(campaign_id)[-1].name == "Campaign.CommendationAdded"
@@ -166,7 +166,7 @@ def test_approving_a_nomination(ledger: Ledger, campaign_id: UUID) -> None:
     # when
     review(ledger, commendation_id, approved=True)
     # then
-    assert ledger.get(commendation_id).status is CommendationState.APPROVED
+    assert ledger.get(commendation_id).status is CommendationStatus.APPROVED
     assert ledger.history(commendation_id)[-1].name == "Commendation.Approved"
 
 
@@ -177,7 +177,7 @@ def test_rejecting_a_nomination_records_the_reason(ledger: Ledger, campaign_id: 
     review(ledger, commendation_id, approved=False, reason="deeds not verified by the employer")
     # then
     commendation = ledger.get(commendation_id)
-    assert commendation.status is CommendationState.REJECTED
+    assert commendation.status is CommendationStatus.REJECTED
     assert commendation.review_reason == "deeds not verified by the employer"
     assert ledger.history(commendation_id)[-1].payload == {
         "reason": "deeds not verified by the employer",
@@ -196,7 +196,7 @@ def test_a_rejection_needs_a_reason(ledger: Ledger, campaign_id: UUID, reason: s
     # then
     assert refused.value.rule == "rejection-reason"
     assert event_count(ledger) == before
-    assert ledger.get(commendation_id).status is CommendationState.NOMINATED
+    assert ledger.get(commendation_id).status is CommendationStatus.NOMINATED
 
 
 def test_a_nomination_is_reviewed_only_once(ledger: Ledger, campaign_id: UUID) -> None:
@@ -206,7 +206,7 @@ def test_a_nomination_is_reviewed_only_once(ledger: Ledger, campaign_id: UUID) -
     with pytest.raises(IllegalTransition):
         review(ledger, commendation_id, approved=False, reason="second thoughts")
     # then
-    assert ledger.get(commendation_id).status is CommendationState.APPROVED
+    assert ledger.get(commendation_id).status is CommendationStatus.APPROVED
 
 
 # Conferral --------------------------------------------------------------------
@@ -220,7 +220,7 @@ def test_an_approved_commendation_is_conferred_at_an_award_ceremony(ledger: Ledg
     confer(ledger, commendation_id, ceremony_id)
     # then
     commendation = ledger.get(commendation_id)
-    assert commendation.status is CommendationState.CONFERRED
+    assert commendation.status is CommendationStatus.CONFERRED
     assert (commendation.ceremony_id, commendation.conferred_on) == (ceremony_id, CEREMONY_DAY)
     assert ledger.history(commendation_id)[-1].name == "Commendation.Conferred"
 

@@ -21,7 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from quality_ledger import AllowAll, DepartmentPolicy, Ledger
 from quality_ledger.domain.base import DomainEvent, Snapshot
-from quality_ledger.domain.inspection import Inspection, InspectionView
+from quality_ledger.domain.inspection import Inspection, InspectionState
 from quality_ledger.domain.values import LodgedBy
 from quality_ledger.errors import IntegrityError
 from quality_ledger.persistence import PydanticMapper
@@ -165,12 +165,12 @@ def test_a_payload_with_a_meaningless_class_version_is_refused(class_version: ob
 # End to end: who lodged the objection, as the ledger records it ----------------------------------
 
 
-def objected(ledger: Ledger, actor: Any) -> tuple[InspectionView, dict[str, Any]]:
+def objected(ledger: Ledger, actor: Any) -> tuple[InspectionState, dict[str, Any]]:
     """The inspection after ``actor`` objected to its failed sample, and the recorded payload."""
     inspection_id = nonconforming_inspection(ledger, plan_campaign(ledger))
     ledger.execute(objection(inspection_id), actor)
     state = ledger.get(inspection_id)
-    assert isinstance(state, InspectionView)
+    assert isinstance(state, InspectionState)
     return state, ledger.history(inspection_id)[-1].payload
 
 

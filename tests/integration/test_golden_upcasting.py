@@ -19,7 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from quality_ledger import Ledger
-from quality_ledger.domain.inspection import Inspection, InspectionView
+from quality_ledger.domain.inspection import Inspection, InspectionState
 from quality_ledger.persistence import PydanticMapper
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
@@ -70,7 +70,7 @@ def test_objections_recorded_before_v2_read_back_as_not_recorded(version: str, t
         assert all(e.lodged_by is None for e in objections)
         for inspection_id in {e.originator_id for e in objections}:
             state = ledger.get(inspection_id)
-            assert isinstance(state, InspectionView)
+            assert isinstance(state, InspectionState)
             objected = [s for s in state.samples if s.objected_on is not None]
             assert objected
             assert all(s.objection_lodged_by is None for s in objected)

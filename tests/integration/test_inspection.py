@@ -18,8 +18,8 @@ import pytest
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
-from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.domain.values import FocusArea, InspectionState, SubjectKind, Verdict
+from quality_ledger.domain.inspection import InspectionState
+from quality_ledger.domain.values import FocusArea, InspectionStatus, SubjectKind, Verdict
 from quality_ledger.errors import IllegalTransition, InvariantViolated, NotFound, PermissionDenied
 from tests.conftest import FDA, ORGANISER, OUTSIDER, QTS, event_count, plan_campaign
 
@@ -151,9 +151,9 @@ def close_inspection(ledger: Ledger, inspection_id: UUID) -> None:
     ledger.execute(c.CloseInspection(inspection_id=inspection_id, closed_on=date(2017, 10, 25)), QTS)
 
 
-def inspection(ledger: Ledger, inspection_id: UUID) -> InspectionView:
+def inspection(ledger: Ledger, inspection_id: UUID) -> InspectionState:
     state = ledger.get(inspection_id)
-    assert isinstance(state, InspectionView)
+    assert isinstance(state, InspectionState)
     return state
 
 
@@ -226,7 +226,7 @@ def test_planning_an_inspection_records_it_in_its_campaign(ledger: Ledger, campa
     assert event_names(ledger, receipt.aggregate_id) == ["Inspection.Planned"]
     assert last_event(ledger, campaign_id) == "Campaign.InspectionAdded"
     state = inspection(ledger, receipt.aggregate_id)
-    assert state.status is InspectionState.PLANNED
+    assert state.status is InspectionStatus.PLANNED
     assert state.campaign_id == campaign_id
     assert state.inspecting_department == "XA-QTS"
     assert receipt.aggregate_id in ledger.get(campaign_id).inspection_ids  # type: ignore[attr-defined]
@@ -329,7 +329,7 @@ def test_taking_a_sample_starts_sampling_and_records_who_took_it(ledger: Ledger,
     assert (history[-1].meta.user, history[-1].meta.department) == (QTS.user, QTS.department)
     assert history[-1].meta.command == "TakeSample"
     state = inspection(ledger, inspection_id)
-    assert state.status is InspectionState.SAMPLING
+    assert state.status is InspectionStatus.SAMPLING
     assert [s.sample_id for s in state.samples] == ["S1"]
 
 
@@ -456,7 +456,7 @@ def test_a_verdict_is_nonconforming_when_a_sample_failed(ledger: Ledger, sampled
     assert ledger.history(sampled)[-1].payload["verdict"] == "nonconforming"
     state = inspection(ledger, sampled)
     assert (state.status, state.verdict, state.notified_on) == (
-        InspectionState.VERDICT_ISSUED,
+        InspectionStatus.VERDICT_ISSUED,
         Verdict.NONCONFORMING,
         NOTIFIED_ON,
     )
@@ -701,7 +701,7 @@ def test_a_rectification_is_ordered_after_a_nonconforming_verdict(ledger: Ledger
     # then
     assert last_event(ledger, nonconforming) == "Inspection.RectificationOrdered"
     state = inspection(ledger, nonconforming)
-    assert state.status is InspectionState.RECTIFICATION_ORDERED
+    assert state.status is InspectionStatus.RECTIFICATION_ORDERED
     assert state.rectification is not None
     assert state.rectification.due_on == ORDERED_ON + timedelta(days=1)
 
@@ -768,7 +768,7 @@ def test_a_passed_follow_up_marks_the_inspection_rectified(ledger: Ledger, recti
     # then
     assert last_event(ledger, rectification_ordered) == "Inspection.RectificationVerified"
     state = inspection(ledger, rectification_ordered)
-    assert state.status is InspectionState.RECTIFIED
+    assert state.status is InspectionStatus.RECTIFIED
     assert state.rectification is not None
     assert (state.rectification.passed, state.rectification.verified_on) == (True, DUE_ON)
 
@@ -781,7 +781,7 @@ def test_a_failed_follow_up_marks_the_rectification_failed(ledger: Ledger, recti
 
     # then
     state = inspection(ledger, rectification_ordered)
-    assert state.status is InspectionState.RECTIFICATION_FAILED
+    assert state.status is InspectionStatus.RECTIFICATION_FAILED
     assert state.rectification is not None
     assert state.rectification.passed is False
 
@@ -807,7 +807,7 @@ def test_a_penalty_is_imposed_after_a_nonconforming_verdict(ledger: Ledger, nonc
     # then
     assert last_event(ledger, nonconforming) == "Inspection.PenaltyImposed"
     state = inspection(ledger, nonconforming)
-    assert state.status is InspectionState.PENALISED
+    assert state.status is InspectionStatus.PENALISED
     assert state.penalty is not None
     assert state.penalty.amount == Decimal("50000.00")
 
@@ -833,7 +833,7 @@ def test_a_penalty_may_follow_a_failed_rectification(ledger: Ledger, rectificati
     impose_penalty(ledger, rectification_ordered)
 
     # then
-    assert inspection(ledger, rectification_ordered).status is InspectionState.PENALISED
+    assert inspection(ledger, rectification_ordered).status is InspectionStatus.PENALISED
 
 
 def test_a_case_is_transferred_after_a_nonconforming_verdict(ledger: Ledger, nonconforming: UUID) -> None:
@@ -845,7 +845,7 @@ def test_a_case_is_transferred_after_a_nonconforming_verdict(ledger: Ledger, non
     # then
     assert last_event(ledger, nonconforming) == "Inspection.CaseTransferred"
     state = inspection(ledger, nonconforming)
-    assert (state.status, state.transferred_to) == (InspectionState.TRANSFERRED, "市公安局")
+    assert (state.status, state.transferred_to) == (InspectionStatus.TRANSFERRED, "市公安局")
 
 
 # Closing ----------------------------------------------------------------------------
@@ -859,7 +859,7 @@ def test_a_conforming_inspection_can_be_closed(ledger: Ledger, conforming: UUID)
 
     # then
     assert last_event(ledger, conforming) == "Inspection.Closed"
-    assert inspection(ledger, conforming).status is InspectionState.CLOSED
+    assert inspection(ledger, conforming).status is InspectionStatus.CLOSED
 
 
 def test_an_inspection_conforming_after_a_retest_can_be_closed(ledger: Ledger, nonconforming: UUID) -> None:
@@ -871,7 +871,7 @@ def test_an_inspection_conforming_after_a_retest_can_be_closed(ledger: Ledger, n
     close_inspection(ledger, nonconforming)
 
     # then
-    assert inspection(ledger, nonconforming).status is InspectionState.CLOSED
+    assert inspection(ledger, nonconforming).status is InspectionStatus.CLOSED
 
 
 def test_a_rectified_inspection_can_be_closed(ledger: Ledger, rectification_ordered: UUID) -> None:
@@ -882,7 +882,7 @@ def test_a_rectified_inspection_can_be_closed(ledger: Ledger, rectification_orde
     close_inspection(ledger, rectification_ordered)
 
     # then
-    assert inspection(ledger, rectification_ordered).status is InspectionState.CLOSED
+    assert inspection(ledger, rectification_ordered).status is InspectionStatus.CLOSED
 
 
 def test_a_penalised_inspection_can_be_closed(ledger: Ledger, nonconforming: UUID) -> None:
@@ -893,7 +893,7 @@ def test_a_penalised_inspection_can_be_closed(ledger: Ledger, nonconforming: UUI
     close_inspection(ledger, nonconforming)
 
     # then
-    assert inspection(ledger, nonconforming).status is InspectionState.CLOSED
+    assert inspection(ledger, nonconforming).status is InspectionStatus.CLOSED
 
 
 def test_a_transferred_inspection_can_be_closed(ledger: Ledger, nonconforming: UUID) -> None:
@@ -904,7 +904,7 @@ def test_a_transferred_inspection_can_be_closed(ledger: Ledger, nonconforming: U
     close_inspection(ledger, nonconforming)
 
     # then
-    assert inspection(ledger, nonconforming).status is InspectionState.CLOSED
+    assert inspection(ledger, nonconforming).status is InspectionStatus.CLOSED
 
 
 def test_closing_is_refused_while_a_rectification_awaits_its_follow_up(
@@ -1180,7 +1180,7 @@ def test_the_full_inspection_lifecycle_is_recorded_in_order(ledger: Ledger, camp
         "Inspection.Closed",
     ]
     state = inspection(ledger, inspection_id)
-    assert (state.status, state.verdict, state.version) == (InspectionState.CLOSED, Verdict.NONCONFORMING, 11)
+    assert (state.status, state.verdict, state.version) == (InspectionStatus.CLOSED, Verdict.NONCONFORMING, 11)
     assert [e.version for e in ledger.history(inspection_id)] == list(range(1, 12))
 
 
@@ -1246,7 +1246,7 @@ def test_a_service_can_run_the_whole_inspection_lifecycle_through_execute_alone(
     ]
     assert all(r.aggregate_id == inspection_id for r in receipts)
     state = inspection(ledger, inspection_id)
-    assert state.status is InspectionState.CLOSED
+    assert state.status is InspectionStatus.CLOSED
     assert state.subject.subject_kind is SubjectKind.MARKET
     s2 = state.sample("S2")
     assert s2 is not None

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from quality_ledger import Actor, AllowAll, Ledger
 from quality_ledger import commands as c
-from quality_ledger.domain.values import ActivityKind, CampaignState, FocusArea
+from quality_ledger.domain.values import ActivityKind, CampaignStatus, FocusArea
 from quality_ledger.errors import (
     IdempotencyConflict,
     IllegalTransition,
@@ -159,7 +159,7 @@ def test_a_denied_command_records_nothing(ledger: Ledger) -> None:
         ledger.execute(launch(campaign_id), OUTSIDER)
     # then
     assert event_count(ledger) == before
-    assert ledger.get(campaign_id).status is CampaignState.PLANNED
+    assert ledger.get(campaign_id).status is CampaignStatus.PLANNED
 
 
 def test_a_refused_command_touching_two_aggregates_records_on_neither(ledger: Ledger, campaign_id: UUID) -> None:
@@ -375,11 +375,11 @@ def test_get_at_a_version_returns_the_state_at_that_version(ledger: Ledger, camp
     at_planning = ledger.get(campaign_id, version=1)
     after_enlisting = ledger.get(campaign_id, version=3)
     # then
-    assert (at_planning.version, at_planning.departments, at_planning.status) == (1, (), CampaignState.PLANNED)
+    assert (at_planning.version, at_planning.departments, at_planning.status) == (1, (), CampaignStatus.PLANNED)
     assert after_enlisting.department_codes() == {"XA-QTS", "XA-FDA"}
-    assert after_enlisting.status is CampaignState.PLANNED
+    assert after_enlisting.status is CampaignStatus.PLANNED
     assert ledger.get(campaign_id).version == 4
-    assert ledger.get(campaign_id).status is CampaignState.LAUNCHED
+    assert ledger.get(campaign_id).status is CampaignStatus.LAUNCHED
 
 
 @pytest.mark.parametrize("version", [5, 0])
@@ -403,9 +403,9 @@ def test_the_state_returned_is_immutable(ledger: Ledger, campaign_id: UUID) -> N
     campaign = ledger.get(campaign_id)
     # when
     with pytest.raises((ValidationError, TypeError)):
-        campaign.status = CampaignState.CONCLUDED  # type: ignore[misc]
+        campaign.status = CampaignStatus.CONCLUDED  # type: ignore[misc]
     # then
-    assert ledger.get(campaign_id).status is CampaignState.LAUNCHED
+    assert ledger.get(campaign_id).status is CampaignStatus.LAUNCHED
 
 
 def test_a_state_already_read_does_not_change_when_more_is_recorded(ledger: Ledger) -> None:
@@ -415,7 +415,7 @@ def test_a_state_already_read_does_not_change_when_more_is_recorded(ledger: Ledg
     # when
     ledger.execute(launch(campaign_id), ORGANISER)
     # then
-    assert read_before.status is CampaignState.PLANNED
+    assert read_before.status is CampaignStatus.PLANNED
     assert read_before.version == 3
 
 
@@ -430,7 +430,7 @@ def test_allow_all_lets_an_outsider_act(open_ledger: list[Ledger]) -> None:
     # when
     ledger.execute(launch(campaign_id), OUTSIDER)
     # then
-    assert ledger.get(campaign_id).status is CampaignState.LAUNCHED
+    assert ledger.get(campaign_id).status is CampaignStatus.LAUNCHED
     assert ledger.history(campaign_id)[-1].meta.department == "XA-TOU"  # type: ignore[union-attr]
 
 
@@ -447,7 +447,7 @@ def test_a_custom_policy_is_asked_with_the_actor_command_and_responsible_departm
     ledger.execute(launch(campaign_id), OUTSIDER)
     # then
     assert policy.asked == [(OUTSIDER, "LaunchCampaign", frozenset({"XA-QPC"}))]
-    assert ledger.get(campaign_id).status is CampaignState.LAUNCHED
+    assert ledger.get(campaign_id).status is CampaignStatus.LAUNCHED
 
 
 def test_a_custom_policy_can_deny_even_the_organiser(open_ledger: list[Ledger]) -> None:
@@ -472,7 +472,7 @@ def test_by_default_only_the_organiser_runs_campaign_steps(ledger: Ledger, actor
         ledger.execute(launch(campaign_id), actor)
     # then
     ledger.execute(launch(campaign_id), ORGANISER)
-    assert ledger.get(campaign_id).status is CampaignState.LAUNCHED
+    assert ledger.get(campaign_id).status is CampaignStatus.LAUNCHED
 
 
 @pytest.mark.parametrize("actor", [FDA, ORGANISER], ids=["other-department", "organiser"])

@@ -15,7 +15,7 @@ import pytest
 from quality_ledger import Ledger, execute_with_retry
 from quality_ledger import commands as c
 from quality_ledger.errors import ConcurrencyConflict, InvariantViolated
-from quality_ledger.handlers import Context, Work, handle
+from quality_ledger.handlers import Changes, CommandContext, handle
 from tests.conftest import ORGANISER, plan_campaign
 
 
@@ -46,7 +46,7 @@ class Racer:
         self.built.append(version)
         return enlist(self.campaign_id, f"OURS-{version}")
 
-    def handle(self, command: c.Command, context: Context) -> Work:
+    def handle(self, command: c.Command, context: CommandContext) -> Changes:
         work = handle(command, context)
         self.handled += 1
         if self.handled <= self.wins:

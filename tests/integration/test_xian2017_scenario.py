@@ -20,12 +20,12 @@ import pytest
 from pydantic import BaseModel
 
 from quality_ledger import Ledger
-from quality_ledger.domain.activity import ActivityView
+from quality_ledger.domain.activity import ActivityState
 from quality_ledger.domain.base import AggregateState
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView
-from quality_ledger.domain.values import ActivityState, CampaignState, CommendationState
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState
+from quality_ledger.domain.values import ActivityStatus, CampaignStatus, CommendationStatus
 from quality_ledger.scenarios.xian2017 import (
     DEPARTMENTS,
     XIAN_2017,
@@ -65,10 +65,10 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 class Recorded:
     """Everything the campaign refers to, as the ledger returns it."""
 
-    campaign: CampaignView
-    activities: list[ActivityView]
-    inspections: list[InspectionView]
-    commendations: list[CommendationView]
+    campaign: CampaignState
+    activities: list[ActivityState]
+    inspections: list[InspectionState]
+    commendations: list[CommendationState]
 
 
 def views(ledger: Ledger, ids: Iterable[UUID], kind: type[V]) -> list[V]:
@@ -81,12 +81,12 @@ def views(ledger: Ledger, ids: Iterable[UUID], kind: type[V]) -> list[V]:
 
 
 def read(ledger: Ledger, campaign_id: UUID) -> Recorded:
-    [campaign] = views(ledger, [campaign_id], CampaignView)
+    [campaign] = views(ledger, [campaign_id], CampaignState)
     return Recorded(
         campaign,
-        views(ledger, campaign.activity_ids, ActivityView),
-        views(ledger, campaign.inspection_ids, InspectionView),
-        views(ledger, campaign.commendation_ids, CommendationView),
+        views(ledger, campaign.activity_ids, ActivityState),
+        views(ledger, campaign.inspection_ids, InspectionState),
+        views(ledger, campaign.commendation_ids, CommendationState),
     )
 
 
@@ -142,7 +142,7 @@ def test_the_ledger_records_what_the_data_says(loaded: tuple[Ledger, UUID]) -> N
 def test_the_campaign_is_left_running_with_its_twelve_departments(loaded: tuple[Ledger, UUID]) -> None:
     ledger, campaign_id = loaded
     campaign = read(ledger, campaign_id).campaign
-    assert campaign.status is CampaignState.LAUNCHED
+    assert campaign.status is CampaignStatus.LAUNCHED
     assert campaign.launched_on == date(2017, 9, 1)
     assert (campaign.starts_on, campaign.ends_on) == (date(2017, 9, 1), date(2017, 9, 30))
     assert campaign.organiser == "XA-QPC"
@@ -158,7 +158,7 @@ def test_the_reference_figures(loaded: tuple[Ledger, UUID]) -> None:
     recorded = read(*loaded)
     experts = next(a for a in recorded.activities if "experts into enterprises" in a.title)
     assert (experts.achieved("experts"), experts.achieved("enterprises")) == (58, 88)
-    assert experts.status is ActivityState.COMPLETED
+    assert experts.status is ActivityStatus.COMPLETED
     e = expected()
     assert (e.activities, e.inspections, e.samples, e.samples_tested, e.samples_failed) == (38, 22, 77, 73, 11)
     assert 0.10 <= e.samples_failed / e.samples_tested <= 0.20
@@ -181,8 +181,8 @@ def test_bulletins_list_only_final_verdicts_of_the_publishing_department(loaded:
 def test_craftsmen_are_conferred_at_the_ceremony_and_the_rejection_has_a_reason(loaded: tuple[Ledger, UUID]) -> None:
     recorded = read(*loaded)
     ceremony = next(a for a in recorded.activities if a.activity_kind == "award-ceremony")
-    conferred = [m for m in recorded.commendations if m.status is CommendationState.CONFERRED]
-    rejected = [m for m in recorded.commendations if m.status is CommendationState.REJECTED]
+    conferred = [m for m in recorded.commendations if m.status is CommendationStatus.CONFERRED]
+    rejected = [m for m in recorded.commendations if m.status is CommendationStatus.REJECTED]
     assert conferred
     assert all(m.ceremony_id == ceremony.id and m.publicity for m in conferred)
     assert [bool(m.review_reason) for m in rejected] == [True]
@@ -234,7 +234,7 @@ def test_concluding_is_a_separate_step(ledger: Ledger) -> None:
     after = event_count(ledger)
     conclude(ledger, campaign_id)
     campaign = read(ledger, campaign_id).campaign
-    assert campaign.status is CampaignState.CONCLUDED
+    assert campaign.status is CampaignStatus.CONCLUDED
     assert campaign.override_reason  # activities are still running, so the office said why
     assert event_count(ledger) == after
 

@@ -18,14 +18,14 @@ from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.base import LedgerAggregate
 from quality_ledger.domain.rules import OBJECTION_WINDOW
-from quality_ledger.domain.values import ActivityState
+from quality_ledger.domain.values import ActivityStatus
 from quality_ledger.errors import IllegalTransition
-from quality_ledger.handlers import Context, Work, handle, inspected, led, lodged_by
+from quality_ledger.handlers import Changes, CommandContext, handle, inspected, led, lodged_by
 from quality_ledger.projections import ActivityRow, ScorecardLine
 from quality_ledger.receipts import Receipt
 from quality_ledger.testing.machine import LedgerMachine
 
-Handler = Callable[[c.Command, Context], Work]
+Handler = Callable[[c.Command, CommandContext], Changes]
 
 
 @contextmanager
@@ -39,39 +39,39 @@ def lenient(aggregate: LedgerAggregate[Any], rule: str) -> Iterator[None]:
         del aggregate.check
 
 
-def late_objection(command: c.Command, ctx: Context) -> Work:
+def late_objection(command: c.Command, ctx: CommandContext) -> Changes:
     """The objection window is not checked."""
     if not isinstance(command, c.ObjectToResult):
         return handle(command, ctx)
     inspection = inspected(command, ctx, command.inspection_id)
     with lenient(inspection, OBJECTION_WINDOW.id):
         inspection.object_to_result(command.sample_id, command.lodged_on, lodged_by=lodged_by(ctx, inspection.state))
-    return Work(inspection)
+    return Changes(inspection)
 
 
-def penalty_on_conforming(command: c.Command, ctx: Context) -> Work:
+def penalty_on_conforming(command: c.Command, ctx: CommandContext) -> Changes:
     """A penalty needs a verdict, not a nonconforming one."""
     if not isinstance(command, c.ImposePenalty):
         return handle(command, ctx)
     inspection = inspected(command, ctx, command.inspection_id)
     with lenient(inspection, "penalty-after-nonconforming"):
         inspection.impose_penalty(command.amount, command.reason, command.decided_on)
-    return Work(inspection)
+    return Changes(inspection)
 
 
-def progress_after_completion(command: c.Command, ctx: Context) -> Work:
+def progress_after_completion(command: c.Command, ctx: CommandContext) -> Changes:
     """Progress is recorded on a completed activity too."""
     if not isinstance(command, c.ReportProgress):
         return handle(command, ctx)
     activity = led(command, ctx, command.activity_id)
-    if activity.state.status is not ActivityState.COMPLETED:
+    if activity.state.status is not ActivityStatus.COMPLETED:
         return handle(command, ctx)
     activity.check_transition = lambda *_: None  # type: ignore[method-assign]
     try:
         activity.report_progress(command.metric, command.amount, command.reported_on)
     finally:
         del activity.check_transition
-    return Work(activity)
+    return Changes(activity)
 
 
 class RecordsThenRaises(Ledger):

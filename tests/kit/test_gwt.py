@@ -10,7 +10,7 @@ import pytest
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.campaign import Campaign
-from quality_ledger.domain.inspection import Inspection, InspectionView, Rectification, Subject
+from quality_ledger.domain.inspection import Inspection, InspectionState, Rectification, Subject
 from quality_ledger.domain.values import SubjectKind, Verdict
 from quality_ledger.errors import IllegalTransition, InvariantViolated, PermissionDenied
 from quality_ledger.testing import gwt
@@ -38,7 +38,7 @@ def test_then_compares_the_new_events_and_returns_the_state() -> None:
             )
         )
     )
-    assert isinstance(state, InspectionView)
+    assert isinstance(state, InspectionState)
     assert state.version == 5
 
 

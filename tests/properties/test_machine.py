@@ -23,10 +23,10 @@ from hypothesis.stateful import run_state_machine_as_test
 from quality_ledger import Actor, Ledger, LedgerError
 from quality_ledger import commands as c
 from quality_ledger.domain.inspection import Inspection, Rectification
-from quality_ledger.domain.values import CampaignState, InspectionState
+from quality_ledger.domain.values import CampaignStatus, InspectionStatus
 from quality_ledger.errors import IllegalTransition
 from quality_ledger.eventlog import EventLog
-from quality_ledger.handlers import Context, Work, handle
+from quality_ledger.handlers import Changes, CommandContext, handle
 from quality_ledger.testing import profiles
 from quality_ledger.testing import strategies as qs
 from quality_ledger.testing.invariants import InvariantBroken
@@ -63,13 +63,13 @@ def test_every_valid_step_is_accepted_in_the_state_it_was_drawn_for(data: st.Dat
             state = LedgerState.read(ledger, ids)
         # and a campaign beyond the limit was planned only when nothing else could happen
         older = list(state.campaigns.values())[:-campaigns]
-        assert all(campaign.status is CampaignState.CONCLUDED for campaign in older)
+        assert all(campaign.status is CampaignStatus.CONCLUDED for campaign in older)
 
 
 # Planted bugs ----------------------------------------------------------------------------------
 
 
-def order_without_guards(command: c.Command, ctx: Context) -> Work:
+def order_without_guards(command: c.Command, ctx: CommandContext) -> Changes:
     """A broken rule: a rectification may be ordered at any time, even before any verdict."""
     if not isinstance(command, c.OrderRectification):
         return handle(command, ctx)
@@ -79,7 +79,7 @@ def order_without_guards(command: c.Command, ctx: Context) -> Work:
         ordered_on=command.ordered_on, due_on=command.due_on, requirements=command.requirements
     )
     inspection.trigger_event(Inspection.RectificationOrdered, rectification=rectification)
-    return Work(inspection)
+    return Changes(inspection)
 
 
 class LaxLedger(Ledger):
@@ -91,7 +91,7 @@ class LaxMachine(LedgerMachine):
         return LaxLedger.open("memory://")
 
 
-def never_close(command: c.Command, ctx: Context) -> Work:
+def never_close(command: c.Command, ctx: CommandContext) -> Changes:
     """A broken rule: closing is refused even when the case is settled."""
     if isinstance(command, c.CloseInspection):
         raise IllegalTransition("inspection", "any", "close")
@@ -142,7 +142,7 @@ def test_a_rule_that_refuses_a_settled_case_is_found_by_the_valid_steps() -> Non
     with Ledger.open("memory://") as reference:
         for executed in failure.program:
             reference.execute(executed.step.command, executed.step.actor)
-        assert reference.get(failure.program[-1].step.command.inspection_id).status is InspectionState.CLOSED
+        assert reference.get(failure.program[-1].step.command.inspection_id).status is InspectionStatus.CLOSED
 
 
 def test_running_the_machine_as_a_test_raises_what_it_found() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from quality_ledger import Ledger, LedgerError
 from quality_ledger.errors import NotFound
-from quality_ledger.status import CampaignStatus
+from quality_ledger.status import CampaignFigures
 from quality_ledger.testing import Scenario
 from quality_ledger.testing import strategies as qs
 
@@ -36,7 +36,7 @@ def test_live_views_equal_a_rebuild_and_the_pure_model(scenario: Scenario) -> No
         assert ledger.views.position() == ledger.position()
 
 
-def status(ledger: Ledger, scenario: Scenario) -> CampaignStatus | None:
+def status(ledger: Ledger, scenario: Scenario) -> CampaignFigures | None:
     """The campaign's status, or None where a noisy step kept it from being planned."""
     try:
         return ledger.campaign_status(scenario.campaign_id)

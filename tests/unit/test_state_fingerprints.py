@@ -98,6 +98,51 @@ def test_documentation_and_field_order_leave_the_fingerprint_unchanged() -> None
     assert state_fingerprint(aggregate(Documented)) == BASE
 
 
+Hue = StrEnum("Hue", {"RED": "red", "BLUE": "blue"})  # type: ignore[misc]
+"""The same enumeration under another class name: how the code spells it, not what is stored."""
+
+
+class Point(AggregateState):
+    x: int
+
+
+class Place(AggregateState):
+    x: int
+
+
+class RenamedClasses(AggregateState):
+    title: str
+    count: int = 0
+    colour: Hue = Hue.RED  # type: ignore[valid-type]
+
+
+class Holding(AggregateState):
+    at: Point | None = None
+
+
+class HoldingRenamed(AggregateState):
+    at: Place | None = None
+
+
+def test_renaming_a_nested_class_leaves_the_fingerprint_unchanged() -> None:
+    # Enum and model names are what a rename changes; the stored state is the same.
+    assert state_fingerprint(aggregate(RenamedClasses)) == BASE
+    assert state_fingerprint(aggregate(HoldingRenamed)) == state_fingerprint(aggregate(Holding))
+
+
+class Tree(AggregateState):
+    children: list[Tree] = []
+
+
+class Node(AggregateState):
+    children: list[Node] = []
+
+
+def test_a_recursive_state_has_a_fingerprint_independent_of_its_name() -> None:
+    assert state_fingerprint(aggregate(Tree)) == state_fingerprint(aggregate(Node))
+    assert state_fingerprint(aggregate(Tree)) != state_fingerprint(aggregate(Holding))
+
+
 @pytest.mark.parametrize(
     "model",
     [AddedField, RenamedField, ChangedType, ChangedDefault, NowOptional, AddedMember],

@@ -1,21 +1,34 @@
 """The pure domain: aggregates, their events and values. No I/O here."""
 
-from quality_ledger.domain.activity import Activity, ActivityView
+from quality_ledger.domain.activity import Activity, ActivityState
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
-from quality_ledger.domain.campaign import Campaign, CampaignView
-from quality_ledger.domain.commendation import Commendation, CommendationView
-from quality_ledger.domain.inspection import Inspection, InspectionView
+from quality_ledger.domain.campaign import Campaign, CampaignState
+from quality_ledger.domain.commendation import Commendation, CommendationState
+from quality_ledger.domain.inspection import Inspection, InspectionState
+from quality_ledger.renamed import old_names
 
 __all__ = [
     "Activity",
-    "ActivityView",
+    "ActivityState",
     "AggregateState",
     "Campaign",
-    "CampaignView",
+    "CampaignState",
     "Commendation",
-    "CommendationView",
+    "CommendationState",
     "DomainEvent",
     "Inspection",
-    "InspectionView",
+    "InspectionState",
     "LedgerAggregate",
 ]
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(
+    __name__,
+    {
+        "ActivityView": "ActivityState",
+        "CampaignView": "CampaignState",
+        "CommendationView": "CommendationState",
+        "InspectionView": "InspectionState",
+    },
+)

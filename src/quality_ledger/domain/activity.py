@@ -9,7 +9,8 @@ from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.transitions import ACTIVITY, FINISHED_ACTIVITY
-from quality_ledger.domain.values import ActivityKind, ActivityState, FocusArea, Frozen
+from quality_ledger.domain.values import ActivityKind, ActivityStatus, FocusArea, Frozen
+from quality_ledger.renamed import old_names
 
 
 class Progress(Frozen):
@@ -18,7 +19,7 @@ class Progress(Frozen):
     achieved: int = 0
 
 
-class ActivityView(AggregateState):
+class ActivityState(AggregateState):
     campaign_id: UUID
     title: str
     lead_department: str
@@ -26,7 +27,7 @@ class ActivityView(AggregateState):
     activity_kind: ActivityKind
     partners: tuple[str, ...]
     progress: tuple[Progress, ...]
-    status: ActivityState = ACTIVITY.initial
+    status: ActivityStatus = ACTIVITY.initial
     starts_on: date | None = None
     ends_on: date | None = None
     place: str | None = None
@@ -39,9 +40,9 @@ class ActivityView(AggregateState):
         return next(p.achieved for p in self.progress if p.metric == metric)
 
 
-class Activity(LedgerAggregate[ActivityView]):
+class Activity(LedgerAggregate[ActivityState]):
     kind = "activity"
-    state_model = ActivityView
+    state_model = ActivityState
     lifecycle = ACTIVITY
 
     class Event(DomainEvent):
@@ -57,7 +58,7 @@ class Activity(LedgerAggregate[ActivityView]):
         targets: dict[str, int]
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = ActivityView(
+            aggregate.state = ActivityState(
                 id=self.originator_id,
                 progress=tuple(Progress(metric=m, target=t) for m, t in self.targets.items()),
                 **self.payload("targets"),
@@ -182,3 +183,7 @@ class Activity(LedgerAggregate[ActivityView]):
     @property
     def is_finished(self) -> bool:
         return self.state.status in FINISHED_ACTIVITY
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"ActivityView": "ActivityState"})

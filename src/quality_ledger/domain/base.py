@@ -91,7 +91,7 @@ def state_fingerprint(aggregate_class: type[LedgerAggregate[Any]]) -> str:
 
 @functools.cache
 def _fingerprint(model: type[AggregateState], revision: int) -> str:
-    document = {"schema": _shape(model.model_json_schema()), "revision": revision}
+    document = {"schema": _shape(_inline(model.model_json_schema())), "revision": revision}
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -105,6 +105,28 @@ _DATA = frozenset({"default", "const"})
 """Keywords whose value is data, taken as it is."""
 _SETS = frozenset({"required", "enum"})
 """Keywords whose value is a set written as a list: reordering fields or members changes nothing."""
+
+
+def _inline(schema: dict[str, Any]) -> Any:
+    """``schema`` with every ``$ref`` to its ``$defs`` replaced by the schema it
+    names: the names of nested models and enums are how the code spells them,
+    not what a snapshot holds, so renaming a class keeps its snapshots."""
+    definitions: dict[str, Any] = schema.get("$defs", {})
+
+    def resolve(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [resolve(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            name = reference.removeprefix("#/$defs/")
+            if name in seen:  # a recursive model: its depth, not its name
+                return {"$recursive": len(seen) - seen.index(name)}
+            return resolve(definitions[name], (*seen, name))
+        return {key: resolve(value, seen) for key, value in node.items() if key != "$defs"}
+
+    return resolve(schema, ())
 
 
 def _shape(node: Any) -> Any:

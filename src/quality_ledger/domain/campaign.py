@@ -9,7 +9,8 @@ from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.transitions import CAMPAIGN
-from quality_ledger.domain.values import CampaignState, FocusArea, Frozen
+from quality_ledger.domain.values import CampaignStatus, FocusArea, Frozen
+from quality_ledger.renamed import old_names
 
 
 class Department(Frozen):
@@ -25,7 +26,7 @@ class BulletinRecord(Frozen):
     inspection_ids: tuple[UUID, ...]
 
 
-class CampaignView(AggregateState):
+class CampaignState(AggregateState):
     title: str
     theme: str
     purpose: str
@@ -34,7 +35,7 @@ class CampaignView(AggregateState):
     starts_on: date
     ends_on: date
     focus_areas: tuple[FocusArea, ...]
-    status: CampaignState = CAMPAIGN.initial
+    status: CampaignStatus = CAMPAIGN.initial
     departments: tuple[Department, ...] = ()
     activity_ids: tuple[UUID, ...] = ()
     inspection_ids: tuple[UUID, ...] = ()
@@ -49,9 +50,9 @@ class CampaignView(AggregateState):
         return frozenset(d.code for d in self.departments)
 
 
-class Campaign(LedgerAggregate[CampaignView]):
+class Campaign(LedgerAggregate[CampaignState]):
     kind = "campaign"
-    state_model = CampaignView
+    state_model = CampaignState
     lifecycle = CAMPAIGN
 
     class Event(DomainEvent):
@@ -68,7 +69,7 @@ class Campaign(LedgerAggregate[CampaignView]):
         focus_areas: tuple[FocusArea, ...]
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = CampaignView(id=self.originator_id, **self.payload())
+            aggregate.state = CampaignState(id=self.originator_id, **self.payload())
 
     class DepartmentEnlisted(Event):
         department: Department
@@ -241,3 +242,7 @@ class Campaign(LedgerAggregate[CampaignView]):
             rule,
             f"{department} is not enlisted in campaign {self.state.title!r}",
         )
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"CampaignView": "CampaignState"})

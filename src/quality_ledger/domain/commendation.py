@@ -8,7 +8,8 @@ from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.transitions import COMMENDATION
-from quality_ledger.domain.values import ActivityKind, CommendationState, Frozen
+from quality_ledger.domain.values import ActivityKind, CommendationStatus, Frozen
+from quality_ledger.renamed import old_names
 
 
 class MediaItem(Frozen):
@@ -17,22 +18,22 @@ class MediaItem(Frozen):
     published_on: date
 
 
-class CommendationView(AggregateState):
+class CommendationState(AggregateState):
     campaign_id: UUID
     person: str
     employer: str
     deeds: str
     nominated_by: str
-    status: CommendationState = COMMENDATION.initial
+    status: CommendationStatus = COMMENDATION.initial
     review_reason: str | None = None
     ceremony_id: UUID | None = None
     conferred_on: date | None = None
     publicity: tuple[MediaItem, ...] = ()
 
 
-class Commendation(LedgerAggregate[CommendationView]):
+class Commendation(LedgerAggregate[CommendationState]):
     kind = "commendation"
-    state_model = CommendationView
+    state_model = CommendationState
     lifecycle = COMMENDATION
 
     class Event(DomainEvent):
@@ -46,7 +47,7 @@ class Commendation(LedgerAggregate[CommendationView]):
         nominated_by: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = CommendationView(id=self.originator_id, **self.payload())
+            aggregate.state = CommendationState(id=self.originator_id, **self.payload())
 
     class Approved(Event):
         reviewed_on: date
@@ -123,3 +124,7 @@ class Commendation(LedgerAggregate[CommendationView]):
                 "publicised before it was conferred",
             )
         self.trigger_event(self.Publicised, item=item)
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"CommendationView": "CommendationState"})

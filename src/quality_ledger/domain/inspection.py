@@ -16,7 +16,8 @@ from uuid import UUID
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
 from quality_ledger.domain.rules import OBJECTION_WINDOW
 from quality_ledger.domain.transitions import FINAL_CONFORMING, INSPECTION
-from quality_ledger.domain.values import Frozen, InspectionState, LodgedBy, SubjectKind, Verdict
+from quality_ledger.domain.values import Frozen, InspectionStatus, LodgedBy, SubjectKind, Verdict
+from quality_ledger.renamed import old_names
 
 
 class Subject(Frozen):
@@ -62,7 +63,7 @@ class Penalty(Frozen):
     decided_on: date
 
 
-class InspectionView(AggregateState):
+class InspectionState(AggregateState):
     campaign_id: UUID
     activity_id: UUID | None
     inspecting_department: str
@@ -71,7 +72,7 @@ class InspectionView(AggregateState):
     subject: Subject
     product_category: str
     planned_on: date
-    status: InspectionState = INSPECTION.initial
+    status: InspectionStatus = INSPECTION.initial
     samples: tuple[Sample, ...] = ()
     verdict: Verdict | None = None
     notified_on: date | None = None
@@ -103,9 +104,9 @@ def verdict_of(samples: tuple[Sample, ...]) -> Verdict:
     return Verdict.NONCONFORMING if failed else Verdict.CONFORMING
 
 
-class Inspection(LedgerAggregate[InspectionView]):
+class Inspection(LedgerAggregate[InspectionState]):
     kind = "inspection"
-    state_model = InspectionView
+    state_model = InspectionState
     lifecycle = INSPECTION
 
     class Event(DomainEvent):
@@ -122,7 +123,7 @@ class Inspection(LedgerAggregate[InspectionView]):
         planned_on: date
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.state = InspectionView(
+            aggregate.state = InspectionState(
                 id=self.originator_id,
                 subject=self.subject,
                 **self.payload("subject"),
@@ -386,3 +387,7 @@ class Inspection(LedgerAggregate[InspectionView]):
 
 def _replace(samples: tuple[Sample, ...], sample_id: str, **changes: Any) -> tuple[Sample, ...]:
     return tuple(s.model_copy(update=changes) if s.sample_id == sample_id else s for s in samples)
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(__name__, {"InspectionView": "InspectionState"})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from quality_ledger.domain.values import ActivityState, CampaignState, CommendationState, InspectionState
+from quality_ledger.domain.values import ActivityStatus, CampaignStatus, CommendationStatus, InspectionStatus
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -107,12 +107,12 @@ class Lifecycle(Generic[E]):
         return status
 
 
-IN = InspectionState
+IN = InspectionStatus
 _NONCONFORMING_OPEN = (IN.VERDICT_ISSUED, IN.RECTIFICATION_ORDERED, IN.RECTIFICATION_FAILED)
 FINAL_CONFORMING = "final-conforming-verdict"
 """A conforming verdict that no pending objection can change: it may be closed at once."""
 
-INSPECTION: Lifecycle[InspectionState] = Lifecycle(
+INSPECTION: Lifecycle[InspectionStatus] = Lifecycle(
     Outcome("Planned", IN.PLANNED),
     [
         Transition("take_sample", "take a sample", (IN.PLANNED, IN.SAMPLING), (Outcome("SampleTaken", IN.SAMPLING),)),
@@ -146,10 +146,10 @@ INSPECTION: Lifecycle[InspectionState] = Lifecycle(
     ],
 )
 
-A = ActivityState
+A = ActivityStatus
 _OPEN_ACTIVITY = (A.PLANNED, A.SCHEDULED, A.POSTPONED)
 
-ACTIVITY: Lifecycle[ActivityState] = Lifecycle(
+ACTIVITY: Lifecycle[ActivityStatus] = Lifecycle(
     Outcome("Planned", A.PLANNED),
     [
         Transition("schedule", "schedule", _OPEN_ACTIVITY, (Outcome("Scheduled", A.SCHEDULED),)),
@@ -163,10 +163,10 @@ ACTIVITY: Lifecycle[ActivityState] = Lifecycle(
 FINISHED_ACTIVITY = frozenset(A) - {s for t in ACTIVITY.transitions for s in t.sources}
 """Statuses no command leaves: completed and cancelled."""
 
-C = CampaignState
+C = CampaignStatus
 _OPEN_CAMPAIGN = (C.PLANNED, C.LAUNCHED)
 
-CAMPAIGN: Lifecycle[CampaignState] = Lifecycle(
+CAMPAIGN: Lifecycle[CampaignStatus] = Lifecycle(
     Outcome("Planned", C.PLANNED),
     [
         Transition("enlist", "enlist a department", _OPEN_CAMPAIGN),
@@ -179,9 +179,9 @@ CAMPAIGN: Lifecycle[CampaignState] = Lifecycle(
     ],
 )
 
-N = CommendationState
+N = CommendationStatus
 
-COMMENDATION: Lifecycle[CommendationState] = Lifecycle(
+COMMENDATION: Lifecycle[CommendationStatus] = Lifecycle(
     Outcome("Nominated", N.NOMINATED),
     [
         Transition(

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from quality_ledger.errors import InvalidCommand
+from quality_ledger.renamed import old_names
 
 # Bounds -----------------------------------------------------------------------
 #
@@ -245,7 +246,7 @@ class FocusArea(StrEnum):
     CRAFTSMAN_SPIRIT = "craftsman-spirit"
 
 
-class CampaignState(StrEnum):
+class CampaignStatus(StrEnum):
     PLANNED = "planned"
     LAUNCHED = "launched"
     CONCLUDED = "concluded"
@@ -267,7 +268,7 @@ class ActivityKind(StrEnum):
     OTHER = "other"
 
 
-class ActivityState(StrEnum):
+class ActivityStatus(StrEnum):
     PLANNED = "planned"
     SCHEDULED = "scheduled"
     STARTED = "started"
@@ -282,7 +283,7 @@ class SubjectKind(StrEnum):
     MARKET = "market"
 
 
-class InspectionState(StrEnum):
+class InspectionStatus(StrEnum):
     PLANNED = "planned"
     SAMPLING = "sampling"
     VERDICT_ISSUED = "verdict-issued"
@@ -312,8 +313,20 @@ class LodgedBy(StrEnum):
     SUBJECT = "subject"
 
 
-class CommendationState(StrEnum):
+class CommendationStatus(StrEnum):
     NOMINATED = "nominated"
     APPROVED = "approved"
     REJECTED = "rejected"
     CONFERRED = "conferred"
+
+
+# Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).
+__getattr__ = old_names(
+    __name__,
+    {
+        "CampaignState": "CampaignStatus",
+        "ActivityState": "ActivityStatus",
+        "InspectionState": "InspectionStatus",
+        "CommendationState": "CommendationStatus",
+    },
+)

@@ -1,5 +1,5 @@
 """The campaign status from the views: the figures of
-:class:`~quality_ledger.figures.CampaignStatus`, which the reference model
+:class:`~quality_ledger.figures.CampaignFigures`, which the reference model
 (:func:`quality_ledger.status.campaign_status`) computes from the aggregates.
 A query only: it reads every view's tables."""
 
@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, func, select
 
-from quality_ledger.figures import CampaignStatus, DepartmentLine, TargetProgress
+from quality_ledger.figures import CampaignFigures, DepartmentLine, TargetProgress
 from quality_ledger.projections.activity_board import activities, targets
 from quality_ledger.projections.bulletin import bulletins
 from quality_ledger.projections.campaigns import campaign_row, enlisted_departments
@@ -18,7 +18,7 @@ from quality_ledger.projections.commendations import commendations
 from quality_ledger.projections.inspection_register import inspections, samples
 
 
-def campaign_status(connection: Connection, campaign_id: UUID) -> CampaignStatus:
+def campaign_status(connection: Connection, campaign_id: UUID) -> CampaignFigures:
     campaign = campaign_row(connection, campaign_id)
     a, i, s = activities, inspections, samples
     planned = connection.execute(
@@ -51,7 +51,7 @@ def campaign_status(connection: Connection, campaign_id: UUID) -> CampaignStatus
     published = connection.execute(
         select(func.count()).select_from(bulletins).where(bulletins.c.campaign_id == campaign_id)
     ).scalar_one()
-    return CampaignStatus(
+    return CampaignFigures(
         campaign_id=campaign_id,
         title=campaign["title"],
         status=campaign["status"],

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from quality_ledger.domain.transitions import INSPECTION
-from quality_ledger.domain.values import ActivityState, CommendationState, InspectionState, Verdict
+from quality_ledger.domain.values import ActivityStatus, CommendationStatus, InspectionStatus, Verdict
 from quality_ledger.scenarios.specs import ActivitySpec, Case, InspectionSpec, NominationSpec, SampleSpec
 
 __all__ = [
@@ -61,14 +61,14 @@ class Expected:
     """Bulletin title -> number of inspections it lists."""
 
 
-def activity_state(a: ActivitySpec) -> ActivityState:
+def activity_state(a: ActivitySpec) -> ActivityStatus:
     if a.completed is not None:
-        return ActivityState.COMPLETED
+        return ActivityStatus.COMPLETED
     if a.postponed is not None:
-        return ActivityState.POSTPONED
+        return ActivityStatus.POSTPONED
     if a.cancelled is not None:
-        return ActivityState.CANCELLED
-    return ActivityState.STARTED if a.started_on else ActivityState.SCHEDULED
+        return ActivityStatus.CANCELLED
+    return ActivityStatus.STARTED if a.started_on else ActivityStatus.SCHEDULED
 
 
 def achieved(a: ActivitySpec) -> dict[str, int]:
@@ -101,7 +101,7 @@ def verdict(i: InspectionSpec) -> Verdict | None:
     return Verdict.NONCONFORMING if any(failed(s) for s in i.samples) else Verdict.CONFORMING
 
 
-def inspection_state(i: InspectionSpec) -> InspectionState:
+def inspection_state(i: InspectionSpec) -> InspectionStatus:
     """The case's events, in the order the loader records them, through the domain's table."""
     r = i.rectification
     happened: list[tuple[str, bool | None, bool]] = [
@@ -116,12 +116,12 @@ def inspection_state(i: InspectionSpec) -> InspectionState:
     return INSPECTION.fold((event, passed) for event, passed, did in happened if did)
 
 
-def commendation_state(n: NominationSpec) -> CommendationState:
+def commendation_state(n: NominationSpec) -> CommendationStatus:
     if n.rejection is not None:
-        return CommendationState.REJECTED
+        return CommendationStatus.REJECTED
     if n.conferred_on is not None:
-        return CommendationState.CONFERRED
-    return CommendationState.APPROVED
+        return CommendationStatus.CONFERRED
+    return CommendationStatus.APPROVED
 
 
 def _count(values: list[str]) -> dict[str, int]:

@@ -19,18 +19,18 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from quality_ledger.commands import natural_key
-from quality_ledger.domain.activity import ActivityView
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView, verdict_of
+from quality_ledger.domain.activity import ActivityState
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState, verdict_of
 from quality_ledger.domain.rules import OBJECTION_WINDOW
 from quality_ledger.domain.transitions import FINISHED_ACTIVITY, INSPECTION
 from quality_ledger.domain.values import (
     ActivityKind,
-    ActivityState,
-    CampaignState,
-    CommendationState,
-    InspectionState,
+    ActivityStatus,
+    CampaignStatus,
+    CommendationStatus,
+    InspectionStatus,
     Verdict,
 )
 from quality_ledger.testing.state import LedgerState
@@ -85,7 +85,7 @@ def _blank(text: str | None) -> bool:
 # Campaign -----------------------------------------------------------------------------
 
 
-def check_campaign(state: LedgerState, campaign: CampaignView) -> None:
+def check_campaign(state: LedgerState, campaign: CampaignState) -> None:
     i = campaign.id
     expect(campaign.starts_on <= campaign.ends_on, "campaign-period", i, "ends before it starts")
     codes = [d.code for d in campaign.departments]
@@ -99,7 +99,7 @@ def check_campaign(state: LedgerState, campaign: CampaignView) -> None:
         for listed in ids:
             owner = state.campaign_of(listed)
             expect(owner is not None and owner.id == i, "listed-by-own-campaign", listed, f"listed by campaign {i}")
-    if campaign.status is CampaignState.PLANNED:
+    if campaign.status is CampaignStatus.PLANNED:
         expect(campaign.launched_on is None, "launch-once", i, "planned, yet has a launch date")
     else:
         expect(campaign.launched_on is not None, "launch-once", i, f"{campaign.status} without a launch date")
@@ -110,9 +110,9 @@ def check_campaign(state: LedgerState, campaign: CampaignView) -> None:
     _check_bulletins(state, campaign)
 
 
-def _check_conclusion(state: LedgerState, campaign: CampaignView) -> None:
+def _check_conclusion(state: LedgerState, campaign: CampaignState) -> None:
     i = campaign.id
-    if campaign.status is not CampaignState.CONCLUDED:
+    if campaign.status is not CampaignStatus.CONCLUDED:
         expect(campaign.concluded_on is None, "conclude-once", i, f"{campaign.status}, yet has a conclusion date")
         return
     expect(campaign.concluded_on is not None, "conclude-once", i, "concluded without a date")
@@ -129,12 +129,12 @@ def _check_conclusion(state: LedgerState, campaign: CampaignView) -> None:
     )
 
 
-def _check_bulletins(state: LedgerState, campaign: CampaignView) -> None:
+def _check_bulletins(state: LedgerState, campaign: CampaignState) -> None:
     i = campaign.id
     ids = [b.bulletin_id for b in campaign.bulletins]
     expect(not _unique(ids), "bulletin-published-once", i, f"published twice: {_unique(ids)}")
     if campaign.bulletins:
-        expect(campaign.status is not CampaignState.PLANNED, "bulletin-after-launch", i, "published before the launch")
+        expect(campaign.status is not CampaignStatus.PLANNED, "bulletin-after-launch", i, "published before the launch")
     for bulletin in campaign.bulletins:
         expect(bulletin.inspection_ids, "bulletin-not-empty", i, f"bulletin {bulletin.title!r} lists nothing")
         for inspection_id in bulletin.inspection_ids:
@@ -156,7 +156,7 @@ def _check_bulletins(state: LedgerState, campaign: CampaignView) -> None:
 # Activity ------------------------------------------------------------------------------
 
 
-def check_activity(state: LedgerState, activity: ActivityView) -> None:
+def check_activity(state: LedgerState, activity: ActivityState) -> None:
     i = activity.id
     campaign = state.campaigns[activity.campaign_id]
     expect(
@@ -173,18 +173,18 @@ def check_activity(state: LedgerState, activity: ActivityView) -> None:
     if activity.starts_on is not None and activity.ends_on is not None:
         expect(activity.starts_on <= activity.ends_on, "activity-period", i, "scheduled to end before it starts")
     status = activity.status
-    if status in (ActivityState.STARTED, ActivityState.COMPLETED):
+    if status in (ActivityStatus.STARTED, ActivityStatus.COMPLETED):
         expect(activity.started_on is not None, "start-recorded", i, f"{status} without a start date")
-    if status is ActivityState.COMPLETED:
+    if status is ActivityStatus.COMPLETED:
         expect(not _blank(activity.outcome), "completion-outcome", i, "completed without an outcome")
         if activity.started_on is not None and activity.completed_on is not None:
             expect(
                 activity.completed_on >= activity.started_on, "complete-after-start", i, "completed before it started"
             )
-    reason_rules = {ActivityState.POSTPONED: "postpone-reason", ActivityState.CANCELLED: "cancel-reason"}
+    reason_rules = {ActivityStatus.POSTPONED: "postpone-reason", ActivityStatus.CANCELLED: "cancel-reason"}
     if status in reason_rules:
         expect(not _blank(activity.reason), reason_rules[status], i, f"{status} without a reason")
-    if status is not ActivityState.COMPLETED:
+    if status is not ActivityStatus.COMPLETED:
         expect(activity.completed_on is None, "complete-once", i, f"{status}, yet has a completion date")
 
 
@@ -194,7 +194,7 @@ _DECIDED = INSPECTION.reachable_from(INSPECTION.after("VerdictIssued"))
 """States that follow a verdict."""
 
 
-def check_inspection(state: LedgerState, inspection: InspectionView) -> None:
+def check_inspection(state: LedgerState, inspection: InspectionState) -> None:
     i = inspection.id
     campaign = state.campaigns[inspection.campaign_id]
     expect(
@@ -216,7 +216,7 @@ def check_inspection(state: LedgerState, inspection: InspectionView) -> None:
     _check_dates(inspection)
 
 
-def _check_samples(inspection: InspectionView) -> None:
+def _check_samples(inspection: InspectionState) -> None:
     i = inspection.id
     ids = [s.sample_id for s in inspection.samples]
     expect(not _unique(ids), "sample-id-unique", i, f"sample taken twice: {_unique(ids)}")
@@ -266,12 +266,12 @@ def _check_samples(inspection: InspectionView) -> None:
             )
 
 
-def _check_verdict(inspection: InspectionView) -> None:
+def _check_verdict(inspection: InspectionState) -> None:
     i = inspection.id
     status = inspection.status
-    if status is InspectionState.PLANNED:
+    if status is InspectionStatus.PLANNED:
         expect(not inspection.samples, "sampling-state", i, "planned, yet samples were taken")
-    if status is InspectionState.SAMPLING:
+    if status is InspectionStatus.SAMPLING:
         expect(inspection.samples, "sampling-state", i, "sampling without a sample")
     if status not in _DECIDED:
         expect(inspection.verdict is None, "verdict-once", i, f"{status}, yet has a verdict")
@@ -292,7 +292,7 @@ def _check_verdict(inspection: InspectionView) -> None:
     )
 
 
-def _check_follow_up(inspection: InspectionView) -> None:
+def _check_follow_up(inspection: InspectionState) -> None:
     i = inspection.id
     status = inspection.status
     final_nonconforming = inspection.verdict is Verdict.NONCONFORMING and inspection.has_final_verdict
@@ -322,25 +322,25 @@ def _check_follow_up(inspection: InspectionView) -> None:
                 "verified before the order",
             )
     expected = {
-        InspectionState.RECTIFICATION_ORDERED: rectification is not None and rectification.verified_on is None,
-        InspectionState.RECTIFIED: rectification is not None and rectification.passed is True,
-        InspectionState.RECTIFICATION_FAILED: rectification is not None and rectification.passed is False,
-        InspectionState.PENALISED: inspection.penalty is not None,
-        InspectionState.TRANSFERRED: inspection.transferred_to is not None,
-        InspectionState.CLOSED: inspection.closed_on is not None and _closing_condition_held(inspection),
+        InspectionStatus.RECTIFICATION_ORDERED: rectification is not None and rectification.verified_on is None,
+        InspectionStatus.RECTIFIED: rectification is not None and rectification.passed is True,
+        InspectionStatus.RECTIFICATION_FAILED: rectification is not None and rectification.passed is False,
+        InspectionStatus.PENALISED: inspection.penalty is not None,
+        InspectionStatus.TRANSFERRED: inspection.transferred_to is not None,
+        InspectionStatus.CLOSED: inspection.closed_on is not None and _closing_condition_held(inspection),
     }
     expect(expected.get(status, True), "state-matches-record", i, f"{status}, but the record says otherwise")
     if inspection.penalty is not None:
         expect(inspection.penalty.amount >= 0, "penalty-not-negative", i, f"penalty {inspection.penalty.amount}")
 
 
-def _closing_condition_held(inspection: InspectionView) -> bool:
+def _closing_condition_held(inspection: InspectionState) -> bool:
     conforming = inspection.verdict is Verdict.CONFORMING and inspection.has_final_verdict
     rectified = inspection.rectification is not None and inspection.rectification.passed is True
     return conforming or rectified or inspection.penalty is not None or inspection.transferred_to is not None
 
 
-def _check_dates(inspection: InspectionView) -> None:
+def _check_dates(inspection: InspectionState) -> None:
     """Business dates follow the lifecycle: planned, taken, tested, notified, decided."""
     i = inspection.id
     for sample in inspection.samples:
@@ -363,7 +363,7 @@ def _check_dates(inspection: InspectionView) -> None:
 # Commendation ---------------------------------------------------------------------------
 
 
-def check_commendation(state: LedgerState, commendation: CommendationView) -> None:
+def check_commendation(state: LedgerState, commendation: CommendationState) -> None:
     i = commendation.id
     campaign = state.campaigns[commendation.campaign_id]
     expect(
@@ -381,9 +381,9 @@ def check_commendation(state: LedgerState, commendation: CommendationView) -> No
     ]
     expect(not same_person, "commended-once-per-campaign", i, f"the same person as {same_person}")
     status = commendation.status
-    if status is CommendationState.REJECTED:
+    if status is CommendationStatus.REJECTED:
         expect(not _blank(commendation.review_reason), "rejection-reason", i, "rejected without a reason")
-    if status is CommendationState.CONFERRED:
+    if status is CommendationStatus.CONFERRED:
         ceremony = state.activities.get(commendation.ceremony_id) if commendation.ceremony_id else None
         expect(
             ceremony is not None

@@ -19,10 +19,10 @@ from uuid import UUID
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
-from quality_ledger.domain.activity import ActivityView
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView
+from quality_ledger.domain.activity import ActivityState
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState
 from quality_ledger.domain.transitions import Lifecycle
 from quality_ledger.domain.values import Actor
 from quality_ledger.policy import responsible_departments
@@ -78,16 +78,16 @@ class _Known:
     def __init__(self, state: LedgerState) -> None:
         self.state = state
 
-    def campaign(self, campaign_id: UUID) -> CampaignView | None:
+    def campaign(self, campaign_id: UUID) -> CampaignState | None:
         return self.state.campaigns.get(campaign_id)
 
-    def activity(self, activity_id: UUID) -> ActivityView | None:
+    def activity(self, activity_id: UUID) -> ActivityState | None:
         return self.state.activities.get(activity_id)
 
-    def inspection(self, inspection_id: UUID) -> InspectionView | None:
+    def inspection(self, inspection_id: UUID) -> InspectionState | None:
         return self.state.inspections.get(inspection_id)
 
-    def commendation(self, commendation_id: UUID) -> CommendationView | None:
+    def commendation(self, commendation_id: UUID) -> CommendationState | None:
         return self.state.commendations.get(commendation_id)
 
 
@@ -152,7 +152,7 @@ def _users() -> Strategy[str]:
     return _one_in(8).flatmap(lambda rich: user_names() if rich else _pick(USER_POOL))
 
 
-def _day_within(draw: st.DrawFn, campaign: CampaignView) -> date:
+def _day_within(draw: st.DrawFn, campaign: CampaignState) -> date:
     """A day of the campaign's period."""
     return draw(dates_within(campaign.starts_on, campaign.ends_on))
 

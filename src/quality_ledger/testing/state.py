@@ -19,11 +19,11 @@ from uuid import UUID
 
 from eventsourcing.application import Repository
 
-from quality_ledger.domain.activity import ActivityView
+from quality_ledger.domain.activity import ActivityState
 from quality_ledger.domain.base import AggregateState
-from quality_ledger.domain.campaign import CampaignView
-from quality_ledger.domain.commendation import CommendationView
-from quality_ledger.domain.inspection import InspectionView
+from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.commendation import CommendationState
+from quality_ledger.domain.inspection import InspectionState
 from quality_ledger.errors import NotFound
 from quality_ledger.eventlog import EventLog
 
@@ -46,10 +46,10 @@ def _frozen(mapping: Mapping[UUID, V] | None = None) -> Mapping[UUID, V]:
 class LedgerState:
     """Every campaign and what it lists: activities, inspections, commendations."""
 
-    campaigns: Mapping[UUID, CampaignView] = field(default_factory=_frozen)
-    activities: Mapping[UUID, ActivityView] = field(default_factory=_frozen)
-    inspections: Mapping[UUID, InspectionView] = field(default_factory=_frozen)
-    commendations: Mapping[UUID, CommendationView] = field(default_factory=_frozen)
+    campaigns: Mapping[UUID, CampaignState] = field(default_factory=_frozen)
+    activities: Mapping[UUID, ActivityState] = field(default_factory=_frozen)
+    inspections: Mapping[UUID, InspectionState] = field(default_factory=_frozen)
+    commendations: Mapping[UUID, CommendationState] = field(default_factory=_frozen)
 
     @classmethod
     def read(cls, ledger: Ledger, campaign_ids: Iterable[UUID] | None = None) -> LedgerState:
@@ -76,13 +76,13 @@ class LedgerState:
     @classmethod
     def load(cls, get: Loader, campaign_ids: Iterable[UUID]) -> LedgerState:
         """With any loader: campaigns first, then whatever each lists."""
-        campaigns = {i: _as(CampaignView, get(i)) for i in dict.fromkeys(campaign_ids)}
+        campaigns = {i: _as(CampaignState, get(i)) for i in dict.fromkeys(campaign_ids)}
         listed = campaigns.values()
         return cls(
             campaigns=_frozen(campaigns),
-            activities=_frozen({i: _as(ActivityView, get(i)) for c in listed for i in c.activity_ids}),
-            inspections=_frozen({i: _as(InspectionView, get(i)) for c in listed for i in c.inspection_ids}),
-            commendations=_frozen({i: _as(CommendationView, get(i)) for c in listed for i in c.commendation_ids}),
+            activities=_frozen({i: _as(ActivityState, get(i)) for c in listed for i in c.activity_ids}),
+            inspections=_frozen({i: _as(InspectionState, get(i)) for c in listed for i in c.inspection_ids}),
+            commendations=_frozen({i: _as(CommendationState, get(i)) for c in listed for i in c.commendation_ids}),
         )
 
     def refreshed(self, get: Loader, changed: Iterable[UUID], campaign_ids: Iterable[UUID]) -> LedgerState:
@@ -134,7 +134,7 @@ class LedgerState:
     def sample_ids(self) -> tuple[str, ...]:
         return tuple(sorted({s.sample_id for i in self.inspections.values() for s in i.samples}))
 
-    def campaign_of(self, aggregate_id: UUID) -> CampaignView | None:
+    def campaign_of(self, aggregate_id: UUID) -> CampaignState | None:
         """The campaign an aggregate belongs to (itself, for a campaign)."""
         if aggregate_id in self.campaigns:
             return self.campaigns[aggregate_id]

@@ -24,12 +24,12 @@ from datetime import UTC, date
 from itertools import groupby
 from uuid import UUID
 
-from quality_ledger.domain.activity import Activity, ActivityView
+from quality_ledger.domain.activity import Activity, ActivityState
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
-from quality_ledger.domain.inspection import Inspection, InspectionView
-from quality_ledger.domain.values import ActivityState, Verdict
+from quality_ledger.domain.inspection import Inspection, InspectionState
+from quality_ledger.domain.values import ActivityStatus, Verdict
 from quality_ledger.projections import ActivityRow, AuditEntry, BulletinLine, InspectionRow, ScorecardLine, TargetLine
 from quality_ledger.testing.state import LedgerState
 
@@ -48,7 +48,7 @@ def activity_board(state: LedgerState, campaign_id: UUID) -> list[ActivityRow]:
     return [_activity_row(state.activities[i]) for i in state.campaigns[campaign_id].activity_ids]
 
 
-def _activity_row(activity: ActivityView) -> ActivityRow:
+def _activity_row(activity: ActivityState) -> ActivityRow:
     return ActivityRow(
         activity_id=activity.id,
         title=activity.title,
@@ -69,11 +69,11 @@ def _activity_row(activity: ActivityView) -> ActivityRow:
 
 def inspection_register(state: LedgerState, campaign_id: UUID, as_of: date) -> list[InspectionRow]:
     """Every inspection of the campaign; ``overdue`` in the domain's own words
-    (:meth:`InspectionView.rectification_overdue`) on ``as_of``."""
+    (:meth:`InspectionState.rectification_overdue`) on ``as_of``."""
     return [_register_row(state.inspections[i], as_of) for i in state.campaigns[campaign_id].inspection_ids]
 
 
-def _register_row(inspection: InspectionView, as_of: date) -> InspectionRow:
+def _register_row(inspection: InspectionState, as_of: date) -> InspectionRow:
     rectification = inspection.rectification
     return InspectionRow(
         inspection_id=inspection.id,
@@ -92,7 +92,7 @@ def _register_row(inspection: InspectionView, as_of: date) -> InspectionRow:
     )
 
 
-def _failed(inspection: InspectionView) -> list[str]:
+def _failed(inspection: InspectionState) -> list[str]:
     """The samples whose result stands as failed (a re-test's result replaces the first)."""
     return [s.sample_id for s in inspection.samples if s.result is not None and not s.result.passed]
 
@@ -114,7 +114,7 @@ def bulletin(state: LedgerState, campaign_id: UUID, bulletin_id: UUID | None = N
     ]
 
 
-def _bulletin_line(category: str, members: list[InspectionView]) -> BulletinLine:
+def _bulletin_line(category: str, members: list[InspectionState]) -> BulletinLine:
     results = [s.result for i in members for s in i.samples if s.result is not None]
     subjects: list[str] = []
     for inspection in members:
@@ -145,8 +145,8 @@ def department_scorecard(state: LedgerState, campaign_id: UUID, as_of: date) -> 
                 name_zh=department.name_zh,
                 name_en=department.name_en,
                 activities_planned=len(led),
-                activities_completed=led.count(ActivityState.COMPLETED),
-                activities_cancelled=led.count(ActivityState.CANCELLED),
+                activities_completed=led.count(ActivityStatus.COMPLETED),
+                activities_cancelled=led.count(ActivityStatus.CANCELLED),
                 inspections=len(runs),
                 overdue_rectifications=sum(1 for i in runs if i.rectification_overdue(as_of)),
             )

@@ -5,18 +5,18 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
-from quality_ledger.domain.activity import ActivityView
-from quality_ledger.domain.campaign import CampaignView
+from quality_ledger.domain.activity import ActivityState
+from quality_ledger.domain.campaign import CampaignState
 from quality_ledger.domain.transitions import ACTIVITY
 from quality_ledger.testing.pools import Offer, Tagged, _allowed, _issued_by, _on_or_after, _pick, _words
 from quality_ledger.testing.state import LedgerState
 
 
-def _activity_moves(state: LedgerState, campaign: CampaignView, activity: ActivityView) -> list[Tagged]:
+def _activity_moves(state: LedgerState, campaign: CampaignState, activity: ActivityState) -> list[Tagged]:
     return _issued_by(state, _allowed(ACTIVITY, activity.status, _activity_offers(campaign, activity)))
 
 
-def _activity_offers(campaign: CampaignView, activity: ActivityView) -> list[Offer]:
+def _activity_offers(campaign: CampaignState, activity: ActivityState) -> list[Offer]:
     """Every step an activity could take, whatever its status: the transition table decides which it may take now."""
     aid = activity.id
     started_on = activity.started_on or campaign.starts_on

@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
-from quality_ledger.domain.campaign import CampaignView
+from quality_ledger.domain.campaign import CampaignState
 from quality_ledger.domain.transitions import CAMPAIGN, FINISHED_ACTIVITY
 from quality_ledger.domain.values import ActivityKind, FocusArea, SubjectKind
 from quality_ledger.testing.lifecycles import Step, plan_campaigns
@@ -46,7 +46,7 @@ def _new_campaign(state: LedgerState, periods: Strategy[tuple[date, date]] | Non
     return move
 
 
-def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
+def _campaign_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]:
     moves: list[Tagged] = []
     since = campaign.launched_on or campaign.starts_on
 
@@ -85,7 +85,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
     return moves
 
 
-def _creation_moves(state: LedgerState, campaign: CampaignView) -> list[Tagged]:
+def _creation_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]:
     """New activities, inspections, nominations and departments: while the campaign is open."""
     enlisted = sorted(campaign.department_codes())
 

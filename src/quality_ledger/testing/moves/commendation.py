@@ -5,18 +5,18 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
-from quality_ledger.domain.commendation import CommendationView
+from quality_ledger.domain.commendation import CommendationState
 from quality_ledger.domain.transitions import COMMENDATION
 from quality_ledger.domain.values import ActivityKind
 from quality_ledger.testing.pools import Offer, Tagged, _allowed, _issued_by, _on_or_after, _pick, _words
 from quality_ledger.testing.state import LedgerState
 
 
-def _commendation_moves(state: LedgerState, commendation: CommendationView) -> list[Tagged]:
+def _commendation_moves(state: LedgerState, commendation: CommendationState) -> list[Tagged]:
     return _issued_by(state, _allowed(COMMENDATION, commendation.status, _commendation_offers(state, commendation)))
 
 
-def _commendation_offers(state: LedgerState, commendation: CommendationView) -> list[Offer]:
+def _commendation_offers(state: LedgerState, commendation: CommendationState) -> list[Offer]:
     """Every step a commendation could take, whatever its status."""
     campaign = state.campaigns[commendation.campaign_id]
     cid = commendation.id

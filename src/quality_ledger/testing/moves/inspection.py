@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from hypothesis import strategies as st
 
 from quality_ledger import commands as c
-from quality_ledger.domain.inspection import InspectionView
+from quality_ledger.domain.inspection import InspectionState
 from quality_ledger.domain.rules import OBJECTION_WINDOW
 from quality_ledger.domain.transitions import FINAL_CONFORMING, INSPECTION
 from quality_ledger.domain.values import Verdict
@@ -27,18 +27,18 @@ def _batches() -> Strategy[str]:
     return st.from_regex(r"[0-9]{6}-[A-Z]", fullmatch=True)
 
 
-def _inspection_moves(state: LedgerState, inspection: InspectionView) -> list[Tagged]:
+def _inspection_moves(state: LedgerState, inspection: InspectionState) -> list[Tagged]:
     offers = _inspection_offers(inspection)
     return _issued_by(state, _allowed(INSPECTION, inspection.status, offers, _holds(inspection)))
 
 
-def _holds(inspection: InspectionView) -> list[str]:
+def _holds(inspection: InspectionState) -> list[str]:
     """Which ``when`` conditions of :data:`INSPECTION` hold for ``inspection``."""
     conforming = inspection.has_final_verdict and inspection.verdict is Verdict.CONFORMING
     return [FINAL_CONFORMING] if conforming else []
 
 
-def _inspection_offers(inspection: InspectionView) -> list[Offer]:
+def _inspection_offers(inspection: InspectionState) -> list[Offer]:
     """Every step an inspection could take, whatever its status (an offer is
     drawable when its flag is set): the transition table decides which it may take now."""
     iid = inspection.id
