@@ -1,13 +1,20 @@
 """Workloads the benchmark scripts share, measured the same way on every engine.
 
 Imported by the scripts beside it (``.venv/bin/python benchmarks/bench_x.py``
-puts this directory on ``sys.path``); not a benchmark of its own.
+puts this directory on ``sys.path``); not a benchmark of its own. Each side
+is built once and then hands out blocks of work for
+:func:`_harness.interleave`, so the two sides alternate on the same machine
+state instead of running one after the other.
 """
 
 from __future__ import annotations
 
-import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
+from itertools import count
+from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -17,6 +24,7 @@ from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
 from quality_ledger.persistence import PydanticMapper, env_for
+from quality_ledger.testing.synthetic import fill
 
 ORGANISER = Actor(user="bench", department="XA-QPC")
 LEAD = Actor(user="bench", department="XA-QTS")
@@ -39,6 +47,7 @@ def bare_store(url: str) -> Bare:
 
 
 def setup(ledger: Ledger) -> list[UUID]:
+    """A launched campaign with ``LANES`` started activities; returns the activities' ids."""
     campaign = ledger.execute(
         c.PlanCampaign(
             title="bench", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
@@ -64,43 +73,184 @@ def setup(ledger: Ledger) -> list[UUID]:
     return ids
 
 
-def commands_ledger(url: str, commands: int) -> float:
-    """Commands/s through ``Ledger.execute``: ``commands`` progress reports round-robin over the lanes."""
-    with Ledger.open(url) as ledger:
-        ids = setup(ledger)
-        started = time.perf_counter()
-        for n in range(commands):
-            ledger.execute(
+class LedgerWriter:
+    """The project's side: ``ReportProgress`` commands through ``Ledger.execute``,
+    round-robin over the lanes, with an idempotency key on each if ``keyed``."""
+
+    def __init__(self, url: str, block: int, *, keyed: bool = False) -> None:
+        self.ledger = Ledger.open(url)
+        self.ids = setup(self.ledger)
+        self.block = block
+        self.keyed = keyed
+        self.serial = count()
+
+    def __call__(self) -> int:
+        for _ in range(self.block):
+            n = next(self.serial)
+            self.ledger.execute(
                 c.ReportProgress(
-                    activity_id=ids[n % LANES], metric="enterprises", amount=1, reported_on=date(2017, 9, 3)
+                    activity_id=self.ids[n % LANES],
+                    metric="enterprises",
+                    amount=1,
+                    reported_on=date(2017, 9, 3),
+                    idempotency_key=f"bench-{n}" if self.keyed else None,
                 ),
                 LEAD,
             )
-        return commands / (time.perf_counter() - started)
+        return self.block
+
+    def close(self) -> None:
+        self.ledger.close()
 
 
-def commands_bare(url: str, commands: int) -> float:
-    """Commands/s for the same work on eventsourcing's own ``Application`` and recorder with our mapper."""
-    with Ledger.open(url) as ledger:
-        ids = setup(ledger)
-    store = bare_store(url)
-    try:
-        started = time.perf_counter()
-        for n in range(commands):
-            activity: Activity = store.repository.get(ids[n % LANES])
+class BareWriter:
+    """The bare side: the same events saved by eventsourcing's own ``Application``
+    (load the activity, ``report_progress``, ``save``), nothing else."""
+
+    def __init__(self, url: str, block: int) -> None:
+        with Ledger.open(url) as ledger:
+            self.ids = setup(ledger)
+        self.store = bare_store(url)
+        self.block = block
+        self.serial = count()
+
+    def __call__(self) -> int:
+        for _ in range(self.block):
+            activity: Activity = self.store.repository.get(self.ids[next(self.serial) % LANES])
             activity.report_progress("enterprises", 1, date(2017, 9, 3))
-            store.save(activity)
-        return commands / (time.perf_counter() - started)
-    finally:
-        store.close()
+            self.store.save(activity)
+        return self.block
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def decode_all(store: Application[UUID]) -> int:
     """Reads the whole log with ``select_notifications`` in pages of 500 and decodes each event; returns the count."""
-    count, start = 0, 1
+    decoded, start = 0, 1
     while notifications := store.recorder.select_notifications(start=start, limit=500):
         for notification in notifications:
             store.mapper.to_domain_event(notification)
-        count += len(notifications)
+        decoded += len(notifications)
         start = notifications[-1].id + 1
-    return count
+    return decoded
+
+
+# Reading the log ---------------------------------------------------------------------
+
+
+class BareDecode:
+    """The bare reader: eventsourcing's recorder, ``select_notifications`` in
+    pages of 500 and the mapper's decode: what any consumer of the log pays."""
+
+    def __init__(self, url: str) -> None:
+        self.store = bare_store(url)
+
+    def __call__(self) -> int:
+        return decode_all(self.store)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class RawRead:
+    """The floor of any verifier: ``select_notifications`` in pages of 2,000, no decoding."""
+
+    def __init__(self, url: str) -> None:
+        self.store = bare_store(url)
+
+    def __call__(self) -> int:
+        read, start = 0, 1
+        while page := self.store.recorder.select_notifications(start=start, limit=2000):
+            read += len(page)
+            start = page[-1].id + 1
+        return read
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class CatchUp:
+    """The project's reader: the views runner applying the whole log to every
+    view from zero. Each block gets an empty views database from
+    ``fresh_views`` (made and opened in ``prepare``, untimed)."""
+
+    def __init__(self, events_url: str, fresh_views: Callable[[], AbstractContextManager[str]]) -> None:
+        self.events_url = events_url
+        self.fresh_views = fresh_views
+        self.stack = ExitStack()
+        self.ledger: Ledger | None = None
+
+    def prepare(self) -> None:
+        self.stack.close()
+        self.stack = ExitStack()
+        views_url = self.stack.enter_context(self.fresh_views())
+        self.ledger = self.stack.enter_context(
+            Ledger.open(self.events_url, views_url=views_url, read_your_writes=False, create=False)
+        )
+
+    def __call__(self) -> int:
+        if self.ledger is None:
+            self.prepare()
+        assert self.ledger is not None
+        return self.ledger.views.catch_up()
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+class Verify:
+    """``Ledger.verify()`` over the whole log; a break stops the benchmark."""
+
+    def __init__(self, url: str) -> None:
+        self.ledger = Ledger.open(url, read_your_writes=False, create=False)
+
+    def __call__(self) -> int:
+        report = self.ledger.verify()
+        if not report.ok:
+            msg = f"the benchmark's log does not verify: {report.first_break}"
+            raise RuntimeError(msg)
+        return report.checked
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def sqlite_views_in(directory: Path) -> Callable[[], AbstractContextManager[str]]:
+    """Fresh SQLite views files in ``directory``, each removed after use."""
+
+    @contextmanager
+    def fresh() -> Iterator[str]:
+        path = directory / f"views-{uuid.uuid4().hex[:12]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in directory.glob(f"{path.name}*"):
+                leftover.unlink()
+
+    return fresh
+
+
+# One path, run once (in a child process, for its peak memory) -------------------------
+
+
+def catch_up_once(events_url: str, views_url: str) -> int:
+    """Catch up an empty views database from zero; returns the events applied."""
+    with Ledger.open(events_url, views_url=views_url, read_your_writes=False, create=False) as ledger:
+        return ledger.views.catch_up()
+
+
+def decode_once(events_url: str) -> int:
+    reader = BareDecode(events_url)
+    try:
+        return reader()
+    finally:
+        reader.close()
+
+
+def generate(url: str, events: int) -> int:
+    """A realistic log of at least ``events`` events, saved in large chunks
+    through the ledger's own (chained) store: it verifies and the views
+    catch up from it."""
+    with Ledger.open(url, read_your_writes=False) as ledger:
+        return fill(ledger, events)

@@ -1,68 +1,67 @@
-"""Verify and as-of replay rates on SQLite, beside a bare read of the same log.
+"""Verify and as-of replay rates on SQLite, each against a bare read of the same log.
 
-    .venv/bin/python benchmarks/bench_audit.py --events 100000 --runs 5
+    .venv/bin/python benchmarks/bench_audit.py --events 100000 --rounds 5
 
-Per run, side by side on one file: (a) bare: ``select_notifications`` in
-pages of 2,000, no decoding (the floor any verifier pays to read the log);
-(b) ``Ledger.verify()``: read events and chain, recompute every link;
-(c) ``Ledger.as_of(position=head)``: copy the log into a read-only in-memory
-ledger and query its campaign status (which builds every view).
+On one generated log, two comparisons, each in alternating blocks in one
+process (``_harness.interleave``):
+
+- ``Ledger.verify()`` (read events and chain, recompute every link) against
+  a raw read: ``select_notifications`` in pages of 2,000 without decoding,
+  the floor any verifier pays to read the log;
+- ``Ledger.as_of(position=head)`` plus one ``campaign_status`` (copy the log
+  into a read-only in-memory ledger, then build every view) against a bare
+  read and decode of the same rows.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 
-from quality_ledger.eventlog import EventLog
+from _common import BareDecode, RawRead, Verify, generate
+from _harness import interleave, rounds_argument
+
 from quality_ledger.ledger import Ledger
-from quality_ledger.testing.synthetic import fill
 
 
-def bare(ledger: Ledger) -> int:
-    count, start = 0, 1
-    recorder = EventLog.of(ledger).recorder
-    while page := recorder.select_notifications(start=start, limit=2000):
-        count += len(page)
-        start = page[-1].id + 1
-    return count
+class AsOf:
+    """The replay an auditor asks for: the log up to its head, then the campaign's figures."""
 
+    def __init__(self, url: str) -> None:
+        self.ledger = Ledger.open(url, read_your_writes=False, create=False)
 
-def verify(ledger: Ledger) -> int:
-    report = ledger.verify()
-    assert report.ok, report
-    return report.checked
+    def __call__(self) -> int:
+        with self.ledger.as_of(position=self.ledger.position()) as then:
+            then.campaign_status(then.campaigns()[0].campaign_id)
+            return then.position()
 
-
-def as_of(ledger: Ledger) -> int:
-    with ledger.as_of(position=ledger.position()) as then:
-        campaign = then.campaigns()[0].campaign_id
-        then.campaign_status(campaign)
-        return then.position()
+    def close(self) -> None:
+        self.ledger.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
+    rounds_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Ledger.open(f"sqlite:///{tmp}/log.db", read_your_writes=False) as ledger:
-        size = fill(ledger, args.events)
-        rates: dict[str, list[float]] = {"bare read": [], "verify": [], "as-of replay + views": []}
-        for _ in range(args.runs):
-            for name, fn in (("bare read", bare), ("verify", verify), ("as-of replay + views", as_of)):
-                started = time.perf_counter()
-                count = fn(ledger)
-                rates[name].append(count / (time.perf_counter() - started))
-    print(f"events: {size}, runs: {args.runs}")
-    base = statistics.median(rates["bare read"])
-    for name, values in rates.items():
-        median = statistics.median(values)
-        print(
-            f"{name:22}: median {median:9.0f} events/s  (bare read / this: {base / median:5.2f}x)  {[round(v) for v in values]}"
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/log.db"
+        started = time.perf_counter()
+        count = generate(url, args.events)
+        print(f"generated {count:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        results = []
+        for title, ours, bare, names in (
+            (f"verify() of {count:,} events", Verify(url), RawRead(url), ("verify", "raw read")),
+            (f"as_of(head) of {count:,} events + views", AsOf(url), BareDecode(url), ("as_of", "bare read+decode")),
+        ):
+            try:
+                results.append(interleave(title, ours, bare, rounds=args.rounds, names=names))
+            finally:
+                ours.close()
+                bare.close()
+    for result in results:
+        print(result.report())
 
 
 if __name__ == "__main__":

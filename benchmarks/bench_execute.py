@@ -1,40 +1,50 @@
-"""Commands per second through Ledger.execute against a bare eventsourcing app.
+"""Commands per second through ``Ledger.execute`` against a bare eventsourcing app, on SQLite.
 
-Both sides do the same work on the same kind of SQLite file: load the
-activity, call its command method, save the same events. The bare side is
-eventsourcing's Application with our mapper and nothing else; the ledger adds
-command validation, authorisation, metadata and the receipt. Runs alternate,
-each on a fresh file; medians of --runs runs are reported side by side. The
-workload (``_common.py``) is the one ``bench_postgres.py`` runs on PostgreSQL.
+Both sides do the same work on their own SQLite file: load the activity,
+call its command method, save the same events. The bare side is
+eventsourcing's ``Application`` with our mapper and nothing else; the ledger
+adds command validation, authorisation, metadata, the hash chain, the
+receipt and (with a key) the idempotency record. The two run in alternating
+blocks of ``--block`` commands in one process (``_harness.interleave``),
+once without and once with an idempotency key, each comparison on fresh
+files. The workload (``_common.py``) is the one ``bench_postgres.py`` runs
+on PostgreSQL.
 
-    .venv/bin/python benchmarks/bench_execute.py --runs 5 --commands 2000
+    .venv/bin/python benchmarks/bench_execute.py --rounds 5 --block 400
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 
-from _common import LANES, commands_bare, commands_ledger
+from _common import LANES, BareWriter, LedgerWriter
+from _harness import Comparison, interleave, rounds_argument
+
+
+def compare(url_of: str, *, keyed: bool, block: int, rounds: int) -> Comparison:
+    ours = LedgerWriter(f"{url_of}-ledger.db", block, keyed=keyed)
+    bare = BareWriter(f"{url_of}-bare.db", block)
+    try:
+        title = f"execute, SQLite, {'with' if keyed else 'without'} a key"
+        return interleave(title, ours, bare, rounds=rounds, unit="commands")
+    finally:
+        ours.close()
+        bare.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--commands", type=int, default=2000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    rounds_argument(parser)
+    parser.add_argument("--block", type=int, default=400, help="commands per block")
     args = parser.parse_args()
-    rates: dict[str, list[float]] = {"ledger": [], "bare": []}
+    print(f"{args.block} ReportProgress commands per block over {LANES} started activities", flush=True)
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            for name, fn in (("bare", commands_bare), ("ledger", commands_ledger)):
-                rates[name].append(fn(f"sqlite:///{tmp}/{name}-{run}.db", args.commands))
-    bare = statistics.median(rates["bare"])
-    ours = statistics.median(rates["ledger"])
-    print(f"commands per run: {args.commands}, runs: {args.runs}, activities: {LANES}")
-    print(f"bare eventsourcing Application : median {bare:8.0f} commands/s  {[round(r) for r in rates['bare']]}")
-    print(f"Ledger.execute                 : median {ours:8.0f} commands/s  {[round(r) for r in rates['ledger']]}")
-    print(f"overhead (bare rate / ledger rate): {bare / ours:.2f}x")
+        for keyed in (False, True):
+            results.append(compare(f"sqlite:///{tmp}/{'keyed' if keyed else 'plain'}", keyed=keyed, **vars(args)))
+    for result in results:
+        print(result.report())
 
 
 if __name__ == "__main__":

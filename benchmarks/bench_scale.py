@@ -1,0 +1,392 @@
+"""How the read, audit and import paths scale with the log: 10k, 100k and 1M events on SQLite.
+
+    .venv/bin/python benchmarks/bench_scale.py --sizes 10000,100000 --rounds 5
+    .venv/bin/python benchmarks/bench_scale.py --sizes 1000000 --workdir bench-logs   # keeps the log for reruns
+
+For each size, on a generated log (``_common.generate``: realistic events
+from the domain methods, saved in chunks through the ledger's chained store,
+so it verifies and the views catch up; cached in ``--workdir`` if given):
+
+- catch-up into all views against a bare read and decode, and ``verify()``
+  against a raw read, each in alternating blocks in one process
+  (``_harness.interleave``): median rates and the median ratio (min-max);
+- ``verify(since=checkpoint)`` over 1,000 events appended after the
+  checkpoint, on a copy of the log (if the ledger has ``since``);
+- ``get()`` of the log's campaign, which has no snapshot and about one event
+  in twelve of the log: seconds and events, to read how it grows;
+- peak RSS of each path in its own spawned child (``_harness.peak_rss``):
+  catch-up, verify, ``as_of(head)`` plus a ``campaign_status``,
+  ``replay_certificate()``, ``verify_views()``;
+- bulk import through ``Ledger.execute_many`` (events/s and peak RSS, in a
+  child) once the ledger has it; until then the row says "not built yet".
+
+Ends with the figures as Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+from _common import (
+    LEAD,
+    ORGANISER,
+    BareDecode,
+    CatchUp,
+    RawRead,
+    Verify,
+    catch_up_once,
+    generate,
+    sqlite_views_in,
+)
+from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argument
+
+from quality_ledger import Actor, Ledger
+from quality_ledger import commands as c
+from quality_ledger.audit.verify import VerifyReport
+from quality_ledger.testing.synthetic import fill
+
+NEW_EVENTS = 1000
+"""Events appended after the checkpoint for ``verify(since=...)``."""
+
+NOT_BUILT = "not built yet"
+EXECUTE_MANY = "execute_many"
+"""The bulk import path (issue 14), looked up by name until every ledger has it."""
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def move_sqlite(source: Path, target: Path) -> None:
+    """Move a closed SQLite file with whatever companions (-wal, -shm) it left."""
+    for companion in source.parent.glob(f"{source.name}*"):
+        companion.rename(target.parent / (target.name + companion.name[len(source.name) :]))
+
+
+def cached_log(workdir: Path, size: int) -> tuple[Path, int]:
+    """The log of ``size`` events in ``workdir``, generated once (under a
+    temporary name, so an interrupted build is never reused)."""
+    path = workdir / f"log-{size}.db"
+    if path.exists():
+        with Ledger.open(url_of(path), read_your_writes=False, create=False) as ledger:
+            events = ledger.position()
+        print(f"log of {events:,} events: reusing {path.name}", flush=True)
+        return path, events
+    building = workdir / f"building-{size}.db"
+    for leftover in workdir.glob(f"{building.name}*"):
+        leftover.unlink()
+    started = time.perf_counter()
+    events = generate(url_of(building), size)
+    move_sqlite(building, path)
+    print(f"log of {events:,} events: generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return path, events
+
+
+# Paths run once in a spawned child, for their own peak memory -------------------------
+
+
+def verify_once(url: str) -> int:
+    reader = Verify(url)
+    try:
+        return reader()
+    finally:
+        reader.close()
+
+
+def as_of_once(url: str) -> int:
+    """An auditor's replay: the log up to its head, then the campaign's figures (which build the views)."""
+    with Ledger.open(url, read_your_writes=False, create=False) as ledger:
+        campaign = first_campaign(ledger)
+        with ledger.as_of(position=ledger.position()) as then:
+            then.campaign_status(campaign)
+            return then.position()
+
+
+def certificate_once(url: str) -> int:
+    with Ledger.open(url, read_your_writes=False, create=False) as ledger:
+        return ledger.replay_certificate().position
+
+
+def verify_views_once(url: str, views_url: str) -> int:
+    """``verify_views()`` against views already caught up; returns the differences found (0 expected)."""
+    with Ledger.open(url, views_url=views_url, read_your_writes=False, create=False) as ledger:
+        return len(ledger.verify_views().differences)
+
+
+def import_stream(campaign: UUID, commands: int) -> Iterator[tuple[c.Command, Actor]]:
+    """Activities in the shape of a real import: plan, start, eight progress reports, complete."""
+    day = date(2017, 9, 2)
+    n = 0
+    while True:
+        plan = c.PlanActivity(
+            campaign_id=campaign,
+            title=f"imported visit {n}",
+            lead_department="XA-QTS",
+            focus_area="everyone-takes-part",
+            targets={"enterprises": 88},
+        )
+        activity = plan.new_id()
+        steps: list[c.Command] = [plan, c.StartActivity(activity_id=activity, started_on=day)]
+        steps += [
+            c.ReportProgress(activity_id=activity, metric="enterprises", amount=1, reported_on=day) for _ in range(8)
+        ]
+        steps.append(c.CompleteActivity(activity_id=activity, completed_on=day, outcome="done"))
+        for step in steps:
+            if commands <= 0:
+                return
+            commands -= 1
+            yield step, LEAD
+        n += 1
+
+
+def import_once(url: str, commands: int) -> tuple[int, float]:
+    """Events recorded by ``execute_many`` over ``commands`` commands, and the seconds it took."""
+    with Ledger.open(url) as ledger:
+        campaign = ledger.execute(
+            c.PlanCampaign(
+                title="import", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+            ),
+            ORGANISER,
+        ).aggregate_id
+        ledger.execute(
+            c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER
+        )
+        ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
+        before = ledger.position()
+        started = time.perf_counter()
+        execute_many: Callable[..., object] = getattr(ledger, EXECUTE_MANY)
+        result = execute_many(import_stream(campaign, commands))
+        if inspect.isgenerator(result):  # a streamed answer does its work as it is read
+            for _ in result:
+                pass
+        seconds = time.perf_counter() - started
+        return ledger.position() - before, seconds
+
+
+# In the parent ------------------------------------------------------------------------
+
+
+def first_campaign(ledger: Ledger) -> UUID:
+    """The generated log opens with its campaign's first event."""
+    _, event = next(ledger.events(1, 1))
+    return event.originator_id
+
+
+def has_since() -> bool:
+    return "since" in inspect.signature(Ledger.verify).parameters
+
+
+def verify_since(log: Path, scratch: Path, rounds: int) -> tuple[int, list[float]]:
+    """Milliseconds of ``verify(since=checkpoint)`` after ``NEW_EVENTS`` appended to a copy of the log."""
+    for companion in log.parent.glob(f"{log.name}*"):
+        shutil.copy(companion, scratch.parent / (scratch.name + companion.name[len(log.name) :]))
+    try:
+        with Ledger.open(url_of(scratch), read_your_writes=False, create=False) as ledger:
+            point = ledger.checkpoint()
+            verify: Callable[..., VerifyReport] = ledger.verify  # 'since' is not in every version
+            added = fill(ledger, NEW_EVENTS, seed="since")
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                report = verify(since=point)
+                times.append((time.perf_counter() - started) * 1000)
+                if not report.ok:
+                    msg = f"verify(since=...) found a break in an untouched log: {report.first_break}"
+                    raise RuntimeError(msg)
+            return added, times
+    finally:
+        for leftover in scratch.parent.glob(f"{scratch.name}*"):
+            leftover.unlink()
+
+
+def timed_get(url: str, rounds: int) -> tuple[int, list[float]]:
+    """Seconds of ``get()`` of the log's campaign (no snapshot: every event replayed)."""
+    with Ledger.open(url, read_your_writes=False, create=False) as ledger:
+        campaign = first_campaign(ledger)
+        times, version = [], 0
+        for _ in range(rounds):
+            started = time.perf_counter()
+            state = ledger.get(campaign)
+            times.append(time.perf_counter() - started)
+            version = state.version
+        return version, times
+
+
+PATHS = ("verify", "since", "get", "memory", "catch-up", "import")
+"""What ``--only`` may name, in the order they run: the longest (catch-up,
+import) last, so a run stopped early still has the rest."""
+
+NOT_RUN = "not run"
+
+
+@dataclass
+class Figures:
+    size: int
+    events: int
+    url: str
+    workdir: Path
+    rounds: int
+    catch_up: Comparison | None = None
+    verify: Comparison | None = None
+    since: str = NOT_RUN
+    get: str = NOT_RUN
+    memory: dict[str, str] = field(default_factory=dict)
+    imported: str = NOT_RUN
+
+    def measure(self, path: str) -> None:
+        {
+            "verify": self.measure_verify,
+            "since": self.measure_since,
+            "get": self.measure_get,
+            "memory": self.measure_memory,
+            "catch-up": self.measure_catch_up,
+            "import": self.measure_import,
+        }[path]()
+
+    def measure_catch_up(self) -> None:
+        views, bare = CatchUp(self.url, sqlite_views_in(self.workdir)), BareDecode(self.url)
+        try:
+            self.catch_up = interleave(
+                f"catch-up, {self.events:,} events",
+                views,
+                bare,
+                rounds=self.rounds,
+                names=("views", "bare read+decode"),
+            )
+        finally:
+            views.close()
+            bare.close()
+        print(self.catch_up.report(), flush=True)
+
+    def measure_verify(self) -> None:
+        ours, raw = Verify(self.url), RawRead(self.url)
+        try:
+            self.verify = interleave(
+                f"verify, {self.events:,} events", ours, raw, rounds=self.rounds, names=("verify", "raw read")
+            )
+        finally:
+            ours.close()
+            raw.close()
+        print(self.verify.report(), flush=True)
+
+    def measure_since(self) -> None:
+        if has_since():
+            log = self.workdir / f"log-{self.size}.db"
+            added, times = verify_since(log, self.workdir / f"since-{self.size}.db", self.rounds)
+            self.since = f"{statistics.median(times):.1f} ms ({min(times):.1f}-{max(times):.1f}), {added:,} new"
+        else:
+            self.since = NOT_BUILT
+            print("verify(since=...): Ledger.verify has no 'since' yet", flush=True)
+        print(f"verify(since=...): {self.since}", flush=True)
+
+    def measure_get(self) -> None:
+        version, seconds = timed_get(self.url, self.rounds)
+        self.get = f"{statistics.median(seconds):.2f} s for {version:,} events"
+        print(f"get() of the campaign: {self.get} ({', '.join(f'{s:.2f}' for s in seconds)})", flush=True)
+
+    def measure_memory(self) -> None:
+        views_path = self.workdir / f"views-{self.size}.db"
+        for leftover in self.workdir.glob(f"{views_path.name}*"):
+            leftover.unlink()
+        paths: dict[str, tuple[Callable[..., int], tuple[str, ...]]] = {
+            "catch-up": (catch_up_once, (self.url, url_of(views_path))),
+            "verify": (verify_once, (self.url,)),
+            "as_of": (as_of_once, (self.url,)),
+            "replay_certificate": (certificate_once, (self.url,)),
+            "verify_views": (verify_views_once, (self.url, url_of(views_path))),
+        }
+        try:
+            for name, (fn, args) in paths.items():
+                result, elapsed, mb = peak_rss(fn, *args)
+                if name == "verify_views" and result:
+                    msg = f"verify_views found {result} differences in views just caught up"
+                    raise RuntimeError(msg)
+                self.memory[name] = f"{mb:.0f}"
+                print(f"peak RSS, {name}: {mb:.0f} MB ({elapsed:.1f} s in the child)", flush=True)
+        finally:
+            for leftover in self.workdir.glob(f"{views_path.name}*"):
+                leftover.unlink()
+
+    def measure_import(self) -> None:
+        if not hasattr(Ledger, EXECUTE_MANY):
+            self.imported = NOT_BUILT
+            print("import: Ledger.execute_many does not exist yet", flush=True)
+            return
+        target = self.workdir / f"import-{self.size}.db"
+        for leftover in self.workdir.glob(f"{target.name}*"):
+            leftover.unlink()
+        try:
+            (recorded, seconds_taken), _, mb = peak_rss(import_once, url_of(target), self.size)
+        finally:
+            for leftover in self.workdir.glob(f"{target.name}*"):
+                leftover.unlink()
+        self.imported = f"{recorded / seconds_taken:,.0f} events/s, peak {mb:.0f} MB ({recorded:,} events)"
+        print(f"import: {self.imported}", flush=True)
+
+
+def rate(comparison: Comparison | None) -> tuple[str, str]:
+    if comparison is None:
+        return NOT_RUN, NOT_RUN
+    return f"{comparison.project_rate:,.0f}", comparison.spread()
+
+
+def tables(all_figures: list[Figures], baseline: float | None) -> str:
+    lines = [
+        "| events | catch-up, events/s | ratio to bare read+decode | verify, events/s | ratio to raw read "
+        "| verify(since), 1,000 new | get() of the campaign | import (execute_many) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for f in all_figures:
+        (catch_up, catch_up_ratio), (verify, verify_ratio) = rate(f.catch_up), rate(f.verify)
+        lines.append(
+            f"| {f.events:,} | {catch_up} | {catch_up_ratio} | {verify} | {verify_ratio} "
+            f"| {f.since} | {f.get} | {f.imported} |"
+        )
+    if baseline is not None and any(f.memory for f in all_figures):
+        names = ["catch-up", "verify", "as_of", "replay_certificate", "verify_views"]
+        lines += ["", f"Peak RSS in MB, each path in its own child (a child that only imports: {baseline:.0f} MB):", ""]
+        lines += ["| events | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        lines += [
+            f"| {f.events:,} | " + " | ".join(f.memory.get(n, NOT_RUN) for n in names) + " |" for f in all_figures
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated log sizes")
+    parser.add_argument("--workdir", type=Path, help="keep the generated logs here for reruns (default: a temp dir)")
+    parser.add_argument("--only", default=",".join(PATHS), help=f"comma-separated, of: {', '.join(PATHS)}")
+    rounds_argument(parser)
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    only = [p.strip() for p in args.only.split(",")]
+    if unknown := set(only) - set(PATHS):
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))}; expected some of {', '.join(PATHS)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        baseline = baseline_rss() if "memory" in only else None
+        figures = []
+        for size in sizes:
+            log, events = cached_log(workdir, size)
+            figures.append(Figures(size=size, events=events, url=url_of(log), workdir=workdir, rounds=args.rounds))
+            for path in PATHS:
+                if path in only:
+                    figures[-1].measure(path)
+    print()
+    print(tables(figures, baseline))
+
+
+if __name__ == "__main__":
+    main()
