@@ -20,6 +20,7 @@ FORBIDDEN_MODULES = (
     "quality_ledger.reading",
     "quality_ledger.auditing",
     "quality_ledger.persistence",
+    "quality_ledger.store",
     "quality_ledger.audit",
     "quality_ledger.projections",
     "quality_ledger.testing.plugin",

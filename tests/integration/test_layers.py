@@ -50,7 +50,17 @@ APPLICATION = (
 )
 """The application layer and its users: they drive the layers below, never the reverse."""
 
-INNER = ("projections", "audit", "eventlog", "persistence", "figures", "command_records", "names", "snapshots")
+INNER = (
+    "projections",
+    "audit",
+    "eventlog",
+    "persistence",
+    "store",
+    "figures",
+    "command_records",
+    "names",
+    "snapshots",
+)
 """What the application layer stands on: none of it may import the application layer."""
 
 DOMAIN_MAY_IMPORT = ("quality_ledger.domain", "quality_ledger.errors", "quality_ledger.renamed")

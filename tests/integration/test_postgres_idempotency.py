@@ -10,12 +10,9 @@ and only its acknowledgement is lost.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import date
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -25,6 +22,7 @@ from quality_ledger import commands as c
 from quality_ledger.errors import ConcurrencyConflict
 from quality_ledger.receipts import record_id
 from tests.conftest import ORGANISER, event_count, plan_campaign, postgres_connect, with_query
+from tests.integration.proxy import LoopbackProxy
 
 pytestmark = pytest.mark.postgres
 
@@ -34,85 +32,36 @@ UNIQUE_VIOLATION = b"C23505\x00"
 """The SQLSTATE field of an ErrorResponse for a unique constraint violation."""
 
 
-class CommitDroppingProxy:
-    """Forwards 127.0.0.1:port to the server; once armed, drops the first
-    connection whose server side reports a finished COMMIT, before the client
-    sees it. While ``refusing`` (the server unreachable), that drop cuts every
-    other connection too, and new ones are closed at once. Counts what it saw."""
+class CommitDroppingProxy(LoopbackProxy):
+    """Once armed, drops the first connection whose server side reports a
+    finished COMMIT, before the client sees it. While ``refusing`` (the server
+    unreachable), that drop cuts every other connection too, and new ones are
+    closed at once. Counts what it saw."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.armed = threading.Event()
-        self.refusing = threading.Event()
         self.drops = 0
         self.unique_violations = 0
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__(host, port)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.refusing.is_set():
-                client.close()
-                continue
-            server = socket.create_connection(self.target)
+    def swallows(self, seen: bytes) -> bool:
+        if UNIQUE_VIOLATION in seen:
             with self.lock:
-                self.sockets += [client, server]
-            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, from_server: bool) -> None:
-        tail = b""
-        try:
-            while data := source.recv(65536):
-                if from_server:
-                    seen = tail + data
-                    tail = seen[-16:]
-                    if UNIQUE_VIOLATION in seen:
-                        with self.lock:
-                            self.unique_violations += 1
-                    if COMMIT_DONE in seen and self.armed.is_set():
-                        self.armed.clear()
-                        with self.lock:
-                            self.drops += 1
-                            if self.refusing.is_set():  # the whole server out of reach: every connection
-                                for other in self.sockets:
-                                    with contextlib.suppress(OSError):
-                                        other.shutdown(socket.SHUT_RDWR)
-                        break  # the commit happened; the client never hears of it
-                sink.sendall(data)
-        except OSError:
-            pass
-        for s in (source, sink):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-
-    def url(self, url: str) -> str:
-        parts = urlsplit(url)
-        netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{self.port}"
-        return parts._replace(netloc=netloc).geturl()
-
-    def close(self) -> None:
-        self.listener.close()
+                self.unique_violations += 1
+        if COMMIT_DONE not in seen or not self.armed.is_set():
+            return False
+        self.armed.clear()
         with self.lock:
-            for s in self.sockets:
-                s.close()
+            self.drops += 1
+        if self.refusing.is_set():  # the whole server out of reach: every connection
+            self.sever()
+        return True  # the commit happened; the client never hears of it
 
 
 @pytest.fixture
 def proxy(postgres_url: str) -> Iterator[CommitDroppingProxy]:
-    parts = urlsplit(postgres_url)
-    running = CommitDroppingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    yield running
-    running.close()
+    with CommitDroppingProxy.running(postgres_url) as running:
+        yield running
 
 
 def launch(campaign_id: object, key: str) -> c.LaunchCampaign:

@@ -8,20 +8,16 @@ of a ledger can be read and verified without a byte of it changing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,6 +26,7 @@ from quality_ledger import commands as c
 from quality_ledger.errors import ConfigurationError, NoLedger, ReadOnly, StoreUnavailable
 from quality_ledger.testing.plugin import postgres_schema
 from tests.conftest import ORGANISER, event_count, plan_campaign, postgres_connect, with_query
+from tests.integration.proxy import LoopbackProxy
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
@@ -68,75 +65,15 @@ def test_a_read_behind_another_connections_lock_is_unavailable_and_the_same_ledg
 # A PostgreSQL server that goes away and comes back -----------------------------
 
 
-class CuttableProxy:
-    """Forwards a loopback port to the server until cut: then every open
-    connection is closed and new ones are closed at once, until restored."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.cut_off = threading.Event()
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.cut_off.is_set():
-                client.close()
-                continue
-            server = socket.create_connection(self.target)
-            with self.lock:
-                self.sockets += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        for s in (source, sink):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def url(self, url: str) -> str:
-        parts = urlsplit(url)
-        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{self.port}").geturl()
-
-    def cut(self) -> None:
-        self.cut_off.set()
-        with self.lock:
-            for s in self.sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self.sockets.clear()
-
-    def restore(self) -> None:
-        self.cut_off.clear()
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
-
-
 @pytest.fixture
-def proxy(postgres_url: str) -> Iterator[CuttableProxy]:
-    parts = urlsplit(postgres_url)
-    running = CuttableProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    yield running
-    running.close()
+def proxy(postgres_url: str) -> Iterator[LoopbackProxy]:
+    with LoopbackProxy.running(postgres_url) as running:
+        yield running
 
 
 @pytest.mark.postgres
 def test_reads_while_postgresql_is_out_of_reach_are_unavailable_and_the_same_ledger_recovers(
-    postgres_url: str, proxy: CuttableProxy
+    postgres_url: str, proxy: LoopbackProxy
 ) -> None:
     # given: a ledger reaching the server through a proxy, with a campaign
     with Ledger.open(with_query(proxy.url(postgres_url), connect_timeout="1")) as ledger:

@@ -1,50 +1,45 @@
 """Keeps the SQL views in step with the event log, exactly once.
 
 Each batch of notifications is applied to the views and the tracking position
-advances in the same SQLAlchemy transaction; the position is read under a
-lock (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on
-PostgreSQL), so two runners never apply one event twice, a crash at any point
-leaves views and position consistent, and a restart resumes where the last
-commit left off. eventsourcing's own ``ProjectionRunner`` needs a subscribable
-recorder (PostgreSQL only) and keeps its tracking outside SQLAlchemy, hence
-this small pull-based runner.
+advances in the same SQLAlchemy transaction (:mod:`.feed`), so two runners
+never apply one event twice, a crash at any point leaves views and position
+consistent, and a restart resumes where the last commit left off.
+eventsourcing's own ``ProjectionRunner`` needs a subscribable recorder
+(PostgreSQL only) and keeps its tracking outside SQLAlchemy, hence this
+small pull-based runner.
 
 Around it: the engine (:mod:`.engine`), what each event writes (one module
-per view, gathered in :mod:`.schema`), blue/green migrations
+per view, gathered in :mod:`.schema`), the feed of batches (:mod:`.feed`),
+the views' version and position (:mod:`.bookkeeping`), blue/green migrations
 (:mod:`.migration`), the comparison behind ``verify`` (:mod:`.comparison`)
 and the background follower (:mod:`.following`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
-from sqlalchemy import Connection, Engine, StaticPool, delete, select, update
+from sqlalchemy import Connection, Engine, StaticPool, delete, update
 
-from quality_ledger.errors import ConfigurationError, ProjectionFailed, ViewsOutdated
-from quality_ledger.projections import audit_trail
+from quality_ledger.errors import ConfigurationError, ViewsOutdated
+from quality_ledger.projections.bookkeeping import NAME as NAME
+from quality_ledger.projections.bookkeeping import Outdated, create, read_state, serialise
 from quality_ledger.projections.comparison import Dump, ViewsReport, compare, dump
-from quality_ledger.projections.dispatch import project
 from quality_ledger.projections.engine import views_engine
+from quality_ledger.projections.feed import Fault as Fault
+from quality_ledger.projections.feed import Feed, read_position
 from quality_ledger.projections.following import Follower
-from quality_ledger.projections.migration import Migration, MigrationReport, Outdated, create, read_state, serialise
+from quality_ledger.projections.migration import Migration, MigrationReport
 from quality_ledger.projections.row_cache import RowCache
 from quality_ledger.projections.schema import VIEW_TABLES, views_version
-from quality_ledger.projections.tables import tracking, views_schema
+from quality_ledger.projections.tables import tracking
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (events applied so far, events to apply)."""
-
-Fault = Callable[[str], None]
-"""Test hook called at each step: before-write, after-write, before-commit, after-commit."""
-
-NAME = "views"
 
 
 class Views:
@@ -73,8 +68,6 @@ class Views:
         self.engine = engine
         self.recorder = recorder
         self.mapper = mapper
-        self.batch_size = batch_size
-        self.fault = fault
         self._follower = Follower(self.catch_up, recorder)
         self._lock = threading.RLock()
         # An in-memory database is one connection shared by every thread:
@@ -82,6 +75,7 @@ class Views:
         self._shared_connection = isinstance(engine.pool, StaticPool)
         self.version = views_version(engine.dialect)
         """The version of the views this code builds (recorded in ``ql_views_schema``)."""
+        self._feed = Feed(engine, recorder, mapper, self.version, batch_size=batch_size, fault=fault)
         self.outdated: str | None = None
         """Why the views are not served (opened with ``outdated="defer"``), until migrated."""
         self.migrated: MigrationReport | None = None
@@ -91,6 +85,24 @@ class Views:
         except BaseException:
             engine.dispose()
             raise
+
+    @property
+    def batch_size(self) -> int:
+        """Events applied per transaction, by the feed and by a migration."""
+        return self._feed.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._feed.batch_size = value
+
+    @property
+    def fault(self) -> Fault | None:
+        """The feed's test hook (:data:`~quality_ledger.projections.feed.Fault`), settable on an open ledger."""
+        return self._feed.fault
+
+    @fault.setter
+    def fault(self, value: Fault | None) -> None:
+        self._feed.fault = value
 
     def _open(self, outdated: Outdated | None) -> None:
         with self._transaction() as connection:
@@ -155,7 +167,7 @@ class Views:
     def position(self) -> int:
         """The log position the views reflect."""
         with self.reading(catch_up=False) as connection:
-            return _position(connection)
+            return read_position(connection)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -168,113 +180,15 @@ class Views:
             applied = 0
             # Only a progress report needs the total: every read-your-writes query calls this.
             total = 0 if progress is None else max(0, (until or self.head()) - self.position())
-            while (count := self._apply_batch(until)) > 0:
+            while (count := self._feed.next_batch(until)) > 0:
                 applied += count
                 if progress is not None:
                     progress(applied, max(total, applied))
             return applied
 
-    def _apply_batch(self, until: int | None) -> int:
-        """Apply the next batch in one transaction, or raise ``ProjectionFailed``
-        naming the event that failed, with the views left as they were.
-
-        Every step that can fail because of what the events hold is wrapped:
-        decoding and handling each event, writing the rows (where the
-        database may refuse a value) and committing. The ``fault`` hook's
-        steps are not: they stand for the process dying, not for an event.
-        """
-        notifications: Sequence[Notification] = ()
-        failure: Exception | None = None
-        committing = False
-        try:
-            with self.engine.begin() as connection:
-                position = _position(connection, lock=True)
-                if until is not None and position >= until:
-                    return 0
-                notifications = self.recorder.select_notifications(
-                    start=position + 1, limit=self.batch_size, stop=until
-                )
-                if not notifications:
-                    return 0
-                self._check_version(connection)
-                rows = RowCache(connection)
-                for notification in notifications:
-                    try:
-                        self._apply(notification, rows)
-                    except Exception as e:
-                        raise ProjectionFailed(notification.id, notification.topic, e) from e
-                self._step("before-write")
-                try:
-                    rows.flush()
-                except Exception as e:
-                    failure = e
-                    raise
-                self._step("after-write")
-                last = notifications[-1].id
-                try:
-                    connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=last))
-                except Exception as e:
-                    failure = e
-                    raise
-                self._step("before-commit")
-                committing = True
-        except Exception as e:
-            if failure is None and not committing:
-                raise  # ProjectionFailed, a fault hook's crash, or the log could not be read
-            raise self._failed(notifications, failure or e) from (failure or e)
-        self._step("after-commit")
-        return len(notifications)
-
-    def _check_version(self, connection: Connection) -> None:
-        """Never write rows of one version into views of another: a process
-        running other code may have migrated the views since this one opened."""
-        stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
-        if stored != self.version:
-            msg = (
-                f"the views are now at version {stored} and this code builds {self.version}: "
-                "nothing applied; reopen with the code that migrated them, or migrate them again"
-            )
-            raise ViewsOutdated(msg)
-
     def _apply(self, notification: Notification, rows: RowCache) -> None:
-        domain_event: Any = self.mapper.to_domain_event(notification)
-        audit_trail.record(domain_event, rows, notification.id)
-        project(domain_event, rows, notification.id)
-
-    def _failed(self, notifications: Sequence[Notification], cause: Exception) -> ProjectionFailed:
-        """The database refused a batch's rows: name the event whose rows it refuses.
-
-        A batch is written in a few bulk statements, so the error alone does
-        not say which event is at fault. Apply the batch again, one event and
-        one write at a time, in a transaction always rolled back; the first
-        write refused names the event. If none is (the failure was not the
-        events': a lost connection, a full disk), the whole batch is named.
-        """
-        culprit = None
-        if len(notifications) > 1:
-            with contextlib.suppress(Exception), self.engine.connect() as connection:
-                transaction = connection.begin()
-                try:
-                    for notification in notifications:
-                        rows = RowCache(connection)
-                        self._apply(notification, rows)
-                        try:
-                            rows.flush()
-                        except Exception:
-                            culprit = notification
-                            break
-                finally:
-                    transaction.rollback()
-        elif notifications:
-            culprit = notifications[0]
-        if culprit is not None:
-            return ProjectionFailed(culprit.id, culprit.topic, cause)
-        first, last = notifications[0].id, notifications[-1].id
-        return ProjectionFailed(first, f"the batch of positions {first} to {last}", cause)
-
-    def _step(self, name: str) -> None:
-        if self.fault is not None:
-            self.fault(name)
+        """One event's rows (what a migration applies to its new tables too)."""
+        self._feed.apply(notification, rows)
 
     # Rebuilding and verifying -------------------------------------------------
 
@@ -284,7 +198,7 @@ class Views:
         (:meth:`migrate` with ``force`` rebuilds without that)."""
         self._refuse_outdated()
         with self._lock, self.engine.begin() as connection:
-            _position(connection, lock=True)
+            read_position(connection, lock=True)
             for table in reversed(VIEW_TABLES):
                 connection.execute(delete(table))
             connection.execute(update(tracking).where(tracking.c.name == NAME).values(position=0))
@@ -293,7 +207,7 @@ class Views:
     def verify(self, *, progress: Progress | None = None) -> ViewsReport:
         """Rebuild into a scratch in-memory database and compare with the live views."""
         with self.reading() as connection:
-            position = _position(connection)
+            position = read_position(connection)
             live = dump(connection)
         rebuilt = replayed(self.recorder, self.mapper, position, batch_size=self.batch_size, progress=progress)
         rows = tuple(compare(live, rebuilt))
@@ -319,13 +233,6 @@ class Views:
     def close(self) -> None:
         self._follower.halt()
         self.engine.dispose()
-
-
-def _position(connection: Connection, *, lock: bool = False) -> int:
-    query = select(tracking.c.position).where(tracking.c.name == NAME)
-    if lock and connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return int(connection.execute(query).scalar_one())
 
 
 def replayed(
