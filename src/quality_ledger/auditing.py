@@ -32,6 +32,7 @@ class Auditing(Part):
         self,
         *,
         against: Checkpoint | None = None,
+        since: Checkpoint | None = None,
         public_key: str | None = None,
         certificate: ReplayCertificate | None = None,
         progress: Progress | None = None,
@@ -40,9 +41,12 @@ class Auditing(Part):
 
         ``against`` a checkpoint also catches a cut tail or rewritten history
         (and a forged checkpoint: give the trusted ``public_key`` for signed
-        ones); a ``certificate`` is compared with a fresh replay of the views.
+        ones); ``since`` a trusted checkpoint checks only the events appended
+        after it, so a daily audit costs that day's events (one or the
+        other, not both); a ``certificate`` is compared with a fresh replay
+        of the views.
         """
-        report = audit_verify.verify(self.chain, against=against, public_key=public_key, progress=progress)
+        report = audit_verify.verify(self.chain, against=against, since=since, public_key=public_key, progress=progress)
         if certificate is not None:
             same = self.replay_certificate(certificate.position) == certificate
             report = report.model_copy(update={"certificate_ok": same, "ok": report.ok and same})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BatchRefused",
     "ConcurrencyConflict",
     "ConfigurationError",
     "IdempotencyConflict",
@@ -122,3 +123,23 @@ class ViewsOutdated(LedgerError, RuntimeError):
     """The SQL views were built by another version of the projections (another
     shape or logic) and this ledger will not serve or extend them until they
     are migrated: ``quality-ledger views migrate`` (docs/views.md)."""
+
+
+class BatchRefused(LedgerError, ValueError):
+    """A command of ``execute_many`` was refused: the chunk it belongs to
+    recorded nothing, the chunks before it stay recorded.
+
+    ``index`` is the refused command's place in the batch (0-based),
+    ``cause`` the error ``execute`` would have raised for it, and
+    ``resume_at`` the first command not recorded (the failed chunk's first):
+    fix the refused command and run the batch again from there, or run it
+    all again if every command has an idempotency key.
+    """
+
+    def __init__(self, index: int, command: str, cause: LedgerError, resume_at: int) -> None:
+        where = f"command {index} ({command})"
+        super().__init__(f"{where}: {type(cause).__name__}: {cause} (not recorded from command {resume_at} on)")
+        self.index = index
+        self.command = command
+        self.cause = cause
+        self.resume_at = resume_at

@@ -168,6 +168,11 @@ class EventLog:
         for n in self.notifications(start, page=page):
             yield n.id, self.decode(n)
 
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether any event of ``aggregate_id`` is stored: one indexed query,
+        where loading it would also look for a snapshot and decode."""
+        return bool(self._app.recorder.select_events(aggregate_id, limit=1))
+
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
         """Every stored event of one aggregate, oldest first."""
         return [cast(DomainEvent, e) for e in self._app.events.get(aggregate_id)]
@@ -178,9 +183,17 @@ class EventLog:
         """Store events atomically (no rule is checked here: commands check them)."""
         self._app.save(*events)
 
-    def insert(self, rows: Sequence[StoredEvent]) -> None:
-        """Store rows exactly as given (a replay copying another log)."""
-        self._app.recorder.insert_events(rows)
+    def encode(self, event: Any) -> StoredEvent:
+        """An event as its stored row, for :meth:`insert` (a batch encodes as it decides)."""
+        return self._app.mapper.to_stored_event(event)
+
+    def insert(self, rows: Sequence[StoredEvent]) -> list[int]:
+        """Store rows exactly as given, atomically (a replay copying another
+        log, a batch's chunk); their log positions, in order.
+
+        Unlike :meth:`save` this skips eventsourcing's per-event protocol
+        checks, a fifth of a bulk save's time."""
+        return list(self._app.recorder.insert_events(rows) or ())
 
     def take_snapshot(self, aggregate_id: UUID, version: int) -> None:
         self._app.take_snapshot(aggregate_id, version=version)

@@ -65,7 +65,10 @@ def refuse_overrides(environ: Mapping[str, str]) -> None:
 def check_store(recorder: Any, mapper: Any) -> None:
     """Refuse a store whose recorder does not keep the hash chain, or whose
     mapper would transform the stored bytes (the chain covers them as stored)."""
-    if not all(callable(getattr(recorder, name, None)) for name in ("select_links", "last_link", "select_raw")):
+    if not all(
+        callable(getattr(recorder, name, None))
+        for name in ("select_links", "last_link", "select_raw", "chain_format", "read_chain")
+    ):
         msg = f"the event store's recorder {type(recorder).__name__} does not keep the hash chain"
         raise ConfigurationError(msg)
     if getattr(mapper, "cipher", None) is not None or getattr(mapper, "compressor", None) is not None:

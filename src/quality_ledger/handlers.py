@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from functools import singledispatch
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.application import AggregateNotFoundError
 
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity, ActivityState
@@ -38,6 +38,16 @@ class Changes:
     others: tuple[LedgerAggregate, ...] = ()  # type: ignore[type-arg]
 
 
+class Aggregates(Protocol):
+    """Where handlers load aggregates: the store's repository, or a batch's
+    cache in front of it (``execute_many``: later commands of a chunk see
+    what earlier ones decided before the chunk is saved)."""
+
+    def get(self, aggregate_id: UUID) -> Any: ...  # raises AggregateNotFoundError
+
+    def __contains__(self, aggregate_id: UUID) -> bool: ...
+
+
 class CommandContext:
     """What a handler may use: the repository, the policy and the actor.
 
@@ -46,7 +56,7 @@ class CommandContext:
     handler loaded: each aggregate is read once per command.
     """
 
-    def __init__(self, repository: Repository[UUID], policy: Policy, actor: Actor) -> None:
+    def __init__(self, repository: Aggregates, policy: Policy, actor: Actor) -> None:
         self.repository = repository
         self.policy = policy
         self.actor = actor

@@ -13,6 +13,7 @@ commands. docs/architecture.md draws the layers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from types import TracebackType
 from uuid import UUID
@@ -20,21 +21,22 @@ from uuid import UUID
 from quality_ledger import commands as c
 from quality_ledger.audit import replay
 from quality_ledger.auditing import Auditing
-from quality_ledger.bounds import POSITION, check_day, check_instant
+from quality_ledger.batches import BatchReceipts, BatchSummary, Progress
+from quality_ledger.bounds import CACHED_AGGREGATES, CHUNK_SIZE, DEFAULT_CHUNK_SIZE, POSITION, check_day, check_instant
 from quality_ledger.domain.values import Actor
 from quality_ledger.errors import InvalidCommand, ReadOnly
 from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import handle
 from quality_ledger.parts import guarded
-from quality_ledger.persistence import MEMORY_URL, Location, is_store_error, locate
+from quality_ledger.persistence import MEMORY_URL, Location, is_store_error, locate, redact
 from quality_ledger.policy import DepartmentPolicy, Policy
 from quality_ledger.projections import Views, views_engine
 from quality_ledger.projections.migration import Outdated
 from quality_ledger.reading import Reading, RecordedEvent, event_name
 from quality_ledger.receipts import Receipt
-from quality_ledger.writing import Clock, Writer
+from quality_ledger.writing import Clock, Writer, validated
 
-__all__ = ["Clock", "Ledger", "RecordedEvent", "event_name"]
+__all__ = ["BatchReceipts", "BatchSummary", "Clock", "Ledger", "RecordedEvent", "event_name"]
 
 
 class Ledger(Reading, Auditing):
@@ -175,17 +177,78 @@ class Ledger(Reading, Auditing):
         :class:`IdempotencyConflict`. A concurrent writer on the same aggregate
         makes this raise :class:`ConcurrencyConflict`; nothing is retried.
         """
+        self._refuse_replay()
+        command, actor = validated(command, actor)
+        return self._writer.execute(self.handle, self.policy, self.clock, command, actor, correlation_id)
+
+    def execute_many(
+        self,
+        pairs: Iterable[tuple[c.Command, Actor]],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        correlation_id: UUID | None = None,
+        progress: Progress | None = None,
+    ) -> BatchSummary:
+        """Record many ``(command, actor)`` pairs, in order, a chunk at a time;
+        return what was recorded (commands, events, first and last position).
+
+        Each command is decided as :meth:`execute` decides it (validation,
+        authorization, rules, idempotency, its own command id and metadata),
+        against the state that includes the batch's earlier commands. Each
+        chunk of ``chunk_size`` commands (1 to 5,000; fewer if their events
+        reach 4 MB) is stored in one transaction, all or nothing. ``pairs``
+        is read lazily, one chunk ahead at most, so a generator of a million
+        commands runs in flat memory. ``correlation_id`` ties every command
+        of the batch together (by default each is its own). ``progress`` is
+        called after each chunk with the summary so far.
+
+        A refused command raises :class:`BatchRefused` naming its index: its
+        chunk recorded nothing, the chunks before it stay recorded, and
+        ``resume_at`` is the first command not recorded. With idempotency
+        keys, running the whole batch again is safe: what was recorded
+        records nothing twice. A store failure stops the batch as
+        :class:`StoreUnavailable` or :class:`ConcurrencyConflict`, naming
+        the chunk (docs/guide.md, "Bulk import").
+        """
+        return self.execute_each(pairs, chunk_size=chunk_size, correlation_id=correlation_id, progress=progress).drain()
+
+    def execute_each(
+        self,
+        pairs: Iterable[tuple[c.Command, Actor]],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        correlation_id: UUID | None = None,
+        progress: Progress | None = None,
+    ) -> BatchReceipts:
+        """:meth:`execute_many`, giving each command's receipt (the one
+        :meth:`execute` would give) once its chunk is recorded. Nothing is
+        decided until the first receipt is asked for; ``.summary`` on the
+        result says what was recorded so far."""
+        self._refuse_replay()
+        if self.location.read_only:
+            msg = f"the ledger at {redact(self.url)} is open read-only (a read-only file or directory, or mode=ro): it records nothing"
+            raise ReadOnly(msg)
+        CHUNK_SIZE.check("chunk_size", chunk_size)
+        if correlation_id is not None and not isinstance(correlation_id, UUID):
+            msg = f"correlation_id must be a UUID, got {type(correlation_id).__name__}"
+            raise InvalidCommand(msg)
+        return BatchReceipts(
+            self._writer,
+            pairs,
+            handle=self.handle,
+            policy=self.policy,
+            clock=self.clock,
+            correlation_id=correlation_id,
+            chunk_size=chunk_size,
+            keep=CACHED_AGGREGATES,
+            failure=self.location.failure,
+            progress=progress,
+        )
+
+    def _refuse_replay(self) -> None:
         if self.as_of_position is not None:
             msg = f"this ledger is a replay up to position {self.as_of_position}: it records nothing"
             raise ReadOnly(msg)
-        if not isinstance(command, c.Command):
-            msg = f"not a command: {type(command).__name__}"
-            raise InvalidCommand(msg)
-        # Built with model_construct (or copied with an update), a model skips
-        # validation: whatever enters the log is validated here, once more.
-        command = type(command)(**command.model_dump())
-        actor = Actor.checked(actor)
-        return self._writer.execute(self.handle, self.policy, self.clock, command, actor, correlation_id)
 
     @guarded
     def as_of(

@@ -142,6 +142,8 @@ def verify(report: VerifyReport) -> str:
     if report.checkpoint is not None:
         signed = f", signed by {report.checkpoint.public_key}" if report.checkpoint.signature else ""
         lines.append(f"checkpoint: size {report.checkpoint.size}, head {report.checkpoint.head}{signed}")
+    if report.since is not None:
+        lines.append(f"checked only after the checkpoint: size {report.since.size}, head {report.since.head}")
     if report.certificate_ok is not None:
         lines.append(f"replay certificate: {'matches' if report.certificate_ok else 'DIFFERS'}")
     return "\n".join(lines)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,10 +21,17 @@ from eventsourcing.persistence import PersistenceError
 
 from quality_ledger import commands as c
 from quality_ledger.command_records import CommandRecord, Receipt, record_id
+from quality_ledger.domain.base import LedgerAggregate
 from quality_ledger.domain.values import Actor, EventMeta
-from quality_ledger.errors import ConcurrencyConflict, ConfigurationError, IdempotencyConflict, StoreUnavailable
+from quality_ledger.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    IdempotencyConflict,
+    InvalidCommand,
+    StoreUnavailable,
+)
 from quality_ledger.eventlog import EventLog
-from quality_ledger.handlers import Changes, CommandContext
+from quality_ledger.handlers import Aggregates, Changes, CommandContext
 from quality_ledger.policy import Policy
 from quality_ledger.reading import event_name
 
@@ -35,6 +43,17 @@ Clock = Callable[[], datetime]
 
 Handle = Callable[[c.Command, CommandContext], Changes]
 """Maps a command to aggregate methods (``Ledger.handle``, a test seam)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one command decided, not yet stored: its receipt, its events as
+    they will be stored (metadata attached, the idempotency record's too),
+    and every aggregate it changed (a batch keeps them for the next command)."""
+
+    receipt: Receipt
+    events: list[Any]
+    changed: tuple[LedgerAggregate[Any], ...]
 
 
 class Writer:
@@ -55,49 +74,24 @@ class Writer:
         """Record what a validated ``command`` decides, or raise and record nothing
         (the contract is ``Ledger.execute``'s). The handler, policy and clock
         are the ledger's at the time of the call (each may be replaced)."""
+        repository = self.events.repository
         key = command.idempotency_key
-        if key is not None and (earlier := self.earlier_receipt(command, key)) is not None:
+        if key is not None and (earlier := earlier_receipt(repository, command, key)) is not None:
             return earlier
-
-        changes = handle(command, CommandContext(self.events.repository, policy, actor))
-        command_id = uuid4()
-        meta = EventMeta(
-            user=actor.user,
-            department=actor.department,
-            command=command.name,
-            command_id=command_id,
-            correlation_id=correlation_id or command_id,
-            occurred_on=command.occurred_on,
-        )
-        now = stamp(clock)
-        events = [
-            with_meta(event, meta, now)
-            for aggregate in (changes.primary, *changes.others)
-            for event in aggregate.collect_events()
-        ]
-        receipt = Receipt(
-            aggregate_id=changes.primary.id,
-            version=changes.primary.version,
-            events=tuple(event_name(e) for e in events),
-            command_id=command_id,
-            correlation_id=meta.correlation_id,
-            idempotency_key=key,
-        )
-        if key is not None:
-            record = CommandRecord.accept(key, command.fingerprint(), receipt)
-            events.extend(with_meta(e, meta, now) for e in record.collect_events())
+        decision = decide(handle, repository, policy, clock, command, actor, correlation_id)
         try:
-            self.events.save(*events)
+            self.events.insert([self.events.encode(e) for e in decision.events])
         except StoreIntegrityError as e:
-            if key is not None and (earlier := self.earlier_receipt(command, key)) is not None:
+            if key is not None and (earlier := earlier_receipt(repository, command, key)) is not None:
                 return earlier  # lost a race with the same command: it counts once
-            msg = f"{command.name}: another writer changed {changes.primary.kind} {changes.primary.id} first"
+            primary = decision.changed[0]
+            msg = f"{command.name}: another writer changed {primary.kind} {primary.id} first"
             raise ConcurrencyConflict(msg) from e
         except PersistenceError as e:
             msg = f"{command.name}: the store failed ({type(e).__name__}: {e}); outcome unknown, retry with the same idempotency key"
             raise StoreUnavailable(msg) from e
-        self.snapshot(events)
-        return receipt
+        self.snapshot(decision.events)
+        return decision.receipt
 
     def snapshot(self, events: Sequence[Any]) -> None:
         """Snapshot each aggregate whose new version reached a multiple of the interval.
@@ -119,23 +113,119 @@ class Writer:
                         exc_info=True,
                     )
 
-    def earlier_receipt(self, command: c.Command, key: str) -> Receipt | None:
-        try:
-            record: CommandRecord = self.events.repository.get(record_id(key))
-        except AggregateNotFoundError:
-            return None
-        if record.state.fingerprint != command.fingerprint():
-            msg = f"idempotency key {key!r} was used for a different command ({record.state.receipt.events})"
-            raise IdempotencyConflict(msg)
-        return record.state.receipt
+
+def validated(command: object, actor: object, known: KnownActors | None = None) -> tuple[c.Command, Actor]:
+    """``command`` and ``actor`` validated once more, whoever built them: a
+    model built with ``model_construct`` (or copied with an update) skipped
+    validation, and whatever enters the log is validated here. Raises
+    :class:`InvalidCommand`.
+
+    ``known`` remembers actors already validated, by their field values: a
+    batch names the same few actors thousands of times, and checking a user
+    name character by character is a tenth of deciding a command."""
+    if not isinstance(command, c.Command):
+        msg = f"not a command: {type(command).__name__}"
+        raise InvalidCommand(msg)
+    return type(command)(**command.model_dump()), _checked_actor(actor, known)
 
 
-def with_meta(event: Any, meta: EventMeta, now: datetime | None) -> Any:
-    """The event as stored: metadata attached, recorded-at from the ledger's clock if it has one."""
+KnownActors = dict[tuple[object, ...], Actor]
+"""Actors validated before, keyed by their field values and the values' types."""
+
+MAX_KNOWN_ACTORS = 1_000
+"""Actors a batch remembers as validated; forgotten all at once beyond (a bound, not an LRU: few batches get near it)."""
+
+
+def _checked_actor(actor: object, known: KnownActors | None) -> Actor:
+    if known is None or not isinstance(actor, Actor):
+        return Actor.checked(actor)
+    values = [getattr(actor, name, None) for name in Actor.model_fields]
+    key = (*values, *map(type, values))
+    try:
+        found = known.get(key)
+    except TypeError:  # an unhashable field value (only model_construct makes one): validation says what
+        return Actor.checked(actor)
+    if found is None:
+        found = Actor.checked(actor)
+        if len(known) >= MAX_KNOWN_ACTORS:
+            known.clear()
+        known[key] = found
+    return found
+
+
+def decide(
+    handle: Handle,
+    aggregates: Aggregates,
+    policy: Policy,
+    clock: Clock | None,
+    command: c.Command,
+    actor: Actor,
+    correlation_id: UUID | None,
+) -> Decision:
+    """What a validated ``command`` decides against ``aggregates``, with the
+    metadata every event carries; raises (a refusal) and changes nothing
+    stored. The aggregates it loads are changed in place: a caller that
+    goes on after a refusal must load them afresh."""
+    changes = handle(command, CommandContext(aggregates, policy, actor))
+    command_id = uuid4()
+    meta = EventMeta(
+        user=actor.user,
+        department=actor.department,
+        command=command.name,
+        command_id=command_id,
+        correlation_id=correlation_id or command_id,
+        occurred_on=command.occurred_on,
+    )
+    now = stamp(clock)
+    changed: tuple[LedgerAggregate[Any], ...] = (changes.primary, *changes.others)
+    metas: dict[date | None, EventMeta] = {}
+    events = [with_meta(event, meta, now, metas) for aggregate in changed for event in aggregate.collect_events()]
+    key = command.idempotency_key
+    receipt = Receipt(
+        aggregate_id=changes.primary.id,
+        version=changes.primary.version,
+        events=tuple(event_name(e) for e in events),
+        command_id=command_id,
+        correlation_id=meta.correlation_id,
+        idempotency_key=key,
+    )
+    if key is not None:
+        record = CommandRecord.accept(key, command.fingerprint(), receipt)
+        events.extend(with_meta(e, meta, now, metas) for e in record.collect_events())
+        changed = (*changed, record)
+    return Decision(receipt, events, changed)
+
+
+def earlier_receipt(aggregates: Aggregates, command: c.Command, key: str) -> Receipt | None:
+    """The receipt of the command first recorded under ``key``, or None if
+    none was; raises :class:`IdempotencyConflict` if that was another command."""
+    try:
+        record: CommandRecord = aggregates.get(record_id(key))
+    except AggregateNotFoundError:
+        return None
+    return same_command(command, key, record.state.fingerprint, record.state.receipt)
+
+
+def same_command(command: c.Command, key: str, fingerprint: str, receipt: Receipt) -> Receipt:
+    """``receipt``, recorded under ``key`` for a command with ``fingerprint``,
+    if that was ``command``; else :class:`IdempotencyConflict`."""
+    if fingerprint != command.fingerprint():
+        msg = f"idempotency key {key!r} was used for a different command ({receipt.events})"
+        raise IdempotencyConflict(msg)
+    return receipt
+
+
+def with_meta(event: Any, meta: EventMeta, now: datetime | None, metas: dict[date | None, EventMeta]) -> Any:
+    """The event as stored: metadata attached, recorded-at from the ledger's clock if it has one.
+
+    ``metas`` holds the command's metadata per business date already made:
+    a command's events share one (copying it per event cost a few percent)."""
     timestamp = now or event.timestamp
     occurred = meta.occurred_on if meta.occurred_on != timestamp.date() else None
-    update = {"meta": meta.model_copy(update={"occurred_on": occurred}), "timestamp": timestamp}
-    return event.model_copy(update=update)
+    stored = metas.get(occurred)
+    if stored is None:
+        stored = metas[occurred] = meta.model_copy(update={"occurred_on": occurred})
+    return event.model_copy(update={"meta": stored, "timestamp": timestamp})
 
 
 def stamp(clock: Clock | None) -> datetime | None:

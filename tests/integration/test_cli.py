@@ -302,7 +302,7 @@ def test_audit_verify_json_has_the_documented_keys(demo: str, capsys: pytest.Cap
     code, out, _ = run(capsys, "audit", "verify", "--url", demo, "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"ok", "checked", "head", "first_break", "checkpoint", "certificate_ok"}
+    assert set(doc) == {"ok", "checked", "head", "first_break", "checkpoint", "certificate_ok", "since", "chain_format"}
     assert (doc["ok"], doc["checked"], doc["first_break"]) == (True, 895, None)
 
 

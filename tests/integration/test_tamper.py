@@ -1,5 +1,6 @@
 """Tamper evidence: any single-row change to a 10,000-event log is caught,
-and the first break is named exactly (position, aggregate, version, kind)."""
+and the first break is named exactly (position, aggregate, version, kind),
+on both chain formats (1: every ledger written before format 2; 2: new ledgers)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from quality_ledger.eventlog import EventLog
 from quality_ledger.testing.plugin import postgres_schema
 from quality_ledger.testing.synthetic import fill
 from tests.conftest import postgres_connect
+from tests.integration.chain_formats import prepare_postgres, prepare_sqlite
 
 SIZE = 10_000
 POSITIONS = (1, 2, 777, 5_000, 9_998, 9_999)
@@ -60,19 +62,26 @@ class Tamper:
             )
 
 
+@pytest.fixture(scope="module", params=[2, 1], ids=["format2", "format1"])
+def chain_format(request: pytest.FixtureRequest) -> int:
+    """The chain format of the logs tampered with."""
+    return int(request.param)
+
+
 @pytest.fixture(scope="module")
-def pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pristine_sqlite(tmp_path_factory: pytest.TempPathFactory, chain_format: int) -> Path:
     path = tmp_path_factory.mktemp("pristine") / "log.db"
-    with Ledger.open(f"sqlite:///{path}", read_your_writes=False) as ledger:
+    with Ledger.open(prepare_sqlite(path, chain_format), read_your_writes=False, adopt=True) as ledger:
         fill(ledger, SIZE)
     return path
 
 
 @pytest.fixture(scope="module")
-def pristine_postgres(postgres_server: str) -> Iterator[str]:
+def pristine_postgres(postgres_server: str, chain_format: int) -> Iterator[str]:
     """A schema holding the 10,000-event log, with copies of its tables to restore from."""
     with postgres_schema(postgres_server) as url:
-        with Ledger.open(url, read_your_writes=False) as ledger:
+        prepare_postgres(url, chain_format)
+        with Ledger.open(url, read_your_writes=False, adopt=True) as ledger:
             fill(ledger, SIZE)
         with postgres_connect(url) as connection:
             connection.execute(f"CREATE TABLE pristine_events AS SELECT * FROM {PG_EVENTS}")
@@ -81,8 +90,9 @@ def pristine_postgres(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger, Tamper, int]]:
-    """A fresh copy of the 10,000-event log on each durable engine, the ledger on it and raw SQL."""
+def log(request: pytest.FixtureRequest, tmp_path: Path, chain_format: int) -> Iterator[tuple[Ledger, Tamper, int]]:
+    """A fresh copy of the 10,000-event log on each durable engine (its pristine
+    copy built with ``chain_format``), the ledger on it and raw SQL."""
     if request.param == "sqlite":
         path = tmp_path / "log.db"
         shutil.copy(request.getfixturevalue("pristine_sqlite"), path)
@@ -113,8 +123,9 @@ def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger
             yield ledger, Tamper(run_pg, PG_EVENTS, "notification_id", "%s"), ledger.position()
 
 
-def test_an_untouched_log_verifies(log: tuple[Ledger, Tamper, int]) -> None:
+def test_an_untouched_log_verifies(log: tuple[Ledger, Tamper, int], chain_format: int) -> None:
     ledger, _, size = log
+    assert ledger.chain.chain_format() == chain_format
     report = ledger.verify()
     assert report.ok
     assert report.checked == size >= SIZE
@@ -221,7 +232,7 @@ def test_a_history_rewritten_with_a_recomputed_chain_is_caught_against_a_checkpo
     last = ledger.chain.select_links(3_999, 1)[0]
     events = [EventLog.of(ledger).recorder.select_notifications(start=p, limit=1)[0] for p in range(4_000, size + 1)]
     db.sql("DELETE FROM ql_chain WHERE position >= 4000")
-    for x in extend(last, [e.id for e in events], events):
+    for x in extend(last, [e.id for e in events], events, ledger.chain.chain_format()):
         db.sql("INSERT INTO ql_chain VALUES (?, ?, ?, ?)", x.position, x.notification_id, x.digest, x.link)
     # then the chain alone verifies (the limit of any self-contained chain), the checkpoint does not
     assert ledger.verify().ok

@@ -21,7 +21,7 @@ from quality_ledger import render
 from quality_ledger.audit.export import export_evidence, export_trail
 from quality_ledger.audit.replay import ReplayCertificate
 from quality_ledger.audit.verify import Checkpoint, generate_key
-from quality_ledger.cli import files
+from quality_ledger.cli import files, importing
 from quality_ledger.cli.exits import Finding
 from quality_ledger.errors import ConfigurationError, IntegrityError
 from quality_ledger.ledger import Ledger
@@ -140,12 +140,15 @@ def trail(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     against = files.read_model(args.against, Checkpoint, "checkpoint") if args.against else None
+    since = files.read_model(args.since, Checkpoint, "checkpoint") if args.since else None
     certificate = (
         files.read_model(args.certificate, ReplayCertificate, "replay certificate") if args.certificate else None
     )
     with _open(args, create=False) as ledger:
         bar = Bar("verifying the hash chain")
-        report = ledger.verify(against=against, public_key=args.public_key, certificate=certificate, progress=bar)
+        report = ledger.verify(
+            against=against, since=since, public_key=args.public_key, certificate=certificate, progress=bar
+        )
         bar.close(f"{report.checked} events checked")
     print(render.document(report.model_dump(mode="json")) if args.json else render.verify(report))
     if report.first_break is not None:
@@ -290,6 +293,7 @@ def schema_export(args: argparse.Namespace) -> int:
 ACTIONS: dict[str, Action] = {
     "demo": demo,
     "load": load,
+    "import": importing.run,
     "status": status,
     "history": history,
     "audit trail": trail,

@@ -1,6 +1,6 @@
 """The command line's grammar: every command, option and help text.
 
-This module imports only the standard library and ``quality_ledger.errors``
+This module imports only the standard library, ``quality_ledger.errors`` and ``quality_ledger.bounds``
 so that ``--help`` and ``--version`` answer at once; the ledger, SQLAlchemy
 and eventsourcing load only when a command runs (see ``actions``).
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 from uuid import UUID
 
+from quality_ledger.bounds import CHUNK_SIZE, DEFAULT_CHUNK_SIZE
 from quality_ledger.errors import LedgerError
 
 PROG = "quality-ledger"
@@ -84,6 +85,15 @@ def _integer(text: str, lowest: int) -> int:
         raise argparse.ArgumentTypeError(msg) from None
     if not lowest <= value <= MAX_POSITION:
         msg = f"{value} is out of range ({lowest} .. {MAX_POSITION})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def chunk_size(text: str) -> int:
+    """Commands per transaction of ``import``, within :data:`~quality_ledger.bounds.CHUNK_SIZE`."""
+    value = _integer(text, CHUNK_SIZE.low)
+    if value > CHUNK_SIZE.high:
+        msg = f"{value} is out of range ({CHUNK_SIZE.low} .. {CHUNK_SIZE.high})"
         raise argparse.ArgumentTypeError(msg)
     return value
 
@@ -205,6 +215,27 @@ def build() -> argparse.ArgumentParser:
     )
     load.add_argument("case", type=Path, metavar="CASE.toml", help="the case file")
 
+    importing = sub.add_parser(
+        "import",
+        parents=[common],
+        help="record a file of commands (JSON Lines, one command and its actor a line) in bulk",
+        description="Record each line's command as its actor, in order, a chunk of commands per transaction. "
+        "A refused command or a bad line is named by its line; its chunk records nothing, the chunks before it "
+        "stay recorded. Commands with idempotency keys make a rerun safe. Format: docs/cli.md, 'Bulk import'.",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE.jsonl", help="the file, or - for stdin")
+    importing.add_argument(
+        "--chunk-size",
+        type=chunk_size,
+        default=DEFAULT_CHUNK_SIZE,
+        metavar="N",
+        help=f"commands per transaction ({CHUNK_SIZE.low} to {CHUNK_SIZE.high}, default {DEFAULT_CHUNK_SIZE})",
+    )
+    importing.add_argument(
+        "--progress", action="store_true", help="a progress line on stderr even when it is not a terminal"
+    )
+    _json(importing)
+
     status = sub.add_parser("status", parents=[common], help="print where a campaign stands, or list the campaigns")
     status.add_argument(
         "campaign", type=uuid, nargs="?", help="campaign id (default: the only campaign; with several, a list)"
@@ -233,7 +264,14 @@ def build() -> argparse.ArgumentParser:
     check = audit.add_parser(
         "verify", parents=[common], help="recompute the hash chain over the whole log (exit 1 on a break)"
     )
-    check.add_argument("--against", type=Path, metavar="FILE", help="a checkpoint JSON file the log must still match")
+    held = check.add_mutually_exclusive_group()
+    held.add_argument("--against", type=Path, metavar="FILE", help="a checkpoint JSON file the log must still match")
+    held.add_argument(
+        "--since",
+        type=Path,
+        metavar="FILE",
+        help="a trusted checkpoint JSON file: check only the events appended after it",
+    )
     check.add_argument(
         "--public-key", type=public_key, metavar="HEX", help="trusted Ed25519 public key of a signed checkpoint"
     )

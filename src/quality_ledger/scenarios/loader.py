@@ -16,8 +16,8 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from quality_ledger.errors import ConfigurationError, InvalidCommand, LedgerError
-from quality_ledger.ledger import Ledger
+from quality_ledger.errors import BatchRefused, ConfigurationError, InvalidCommand
+from quality_ledger.ledger import BatchSummary, Ledger
 from quality_ledger.receipts import Receipt
 from quality_ledger.scenarios.planner import conclusion, plan
 from quality_ledger.scenarios.specs import Case
@@ -102,20 +102,27 @@ def load(ledger: Ledger, case: Case, *, progress: Callable[[int, int], None] | N
     activities run, inspections follow their lifecycle, craftsmen are nominated
     and conferred, and bulletins are published. The campaign is left running:
     see :func:`conclude`. Every command is built and validated before the first
-    is executed; loading the same case again records nothing. ``progress`` is
-    called with (commands done, commands in all).
+    is executed; they are recorded with :meth:`Ledger.execute_many`, a chunk
+    at a time, and loading the same case again records nothing (each step has
+    an idempotency key). ``progress`` is called with (commands done, commands
+    in all) after each chunk.
     """
     steps = plan(case)
-    receipts = []
-    for done, step in enumerate(steps, 1):
-        try:
-            receipts.append(ledger.execute(step.command, step.actor))
-        except LedgerError as e:  # the same error, saying which step of the case it refused
-            e.args = (f"{step.command.idempotency_key}: {e}", *e.args[1:])
-            raise
+    total = len(steps)
+
+    def chunk_done(summary: BatchSummary) -> None:
         if progress is not None:
-            progress(done, len(steps))
-    return receipts[0].aggregate_id
+            progress(summary.commands, total)
+
+    receipts = ledger.execute_each(((step.command, step.actor) for step in steps), progress=chunk_done)
+    try:
+        first = next(receipts)
+        receipts.drain()
+    except BatchRefused as e:  # the refusal itself, saying which step of the case it refused
+        cause = e.cause
+        cause.args = (f"{steps[e.index].command.idempotency_key}: {cause}", *cause.args[1:])
+        raise cause from None
+    return first.aggregate_id
 
 
 def rehearse(case: Case) -> None:
