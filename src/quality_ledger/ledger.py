@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from tempfile import TemporaryDirectory
 from types import TracebackType
 from uuid import UUID
 
 from quality_ledger import commands as c
+from quality_ledger import scratch
 from quality_ledger.audit import replay
 from quality_ledger.auditing import Auditing
 from quality_ledger.batches import BatchReceipts, BatchSummary, Progress
@@ -71,6 +73,8 @@ class Ledger(Reading, Auditing):
         self.clock = clock
         self.as_of_position: int | None = None
         """Set on a replayed, read-only ledger: the last log position it holds."""
+        self._scratch: TemporaryDirectory[str] | None = None
+        """A replayed ledger's scratch directory (its store), removed by :meth:`close`."""
 
     @classmethod
     def open(
@@ -157,8 +161,12 @@ class Ledger(Reading, Auditing):
         return cls.open(MEMORY_URL, policy=policy)
 
     def close(self) -> None:
-        self.views.close()
-        self._log.close()
+        try:
+            self.views.close()
+            self._log.close()
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
 
     def __enter__(self) -> Ledger:
         return self
@@ -259,7 +267,14 @@ class Ledger(Reading, Auditing):
 
         With ``occurred_by``, it answers "what was known then about the state
         on that business date": each aggregate stops before its first event
-        whose business date (``occurred_on``) is later. Close it when done.
+        whose business date (``occurred_on``) is later.
+
+        The replay is a SQLite ledger in a scratch directory on disk (under
+        ``TMPDIR``; whatever this ledger's store, PostgreSQL included), not
+        in memory, so a long log replays in flat memory. Closing it removes
+        that directory: use it as a context manager (``with ledger.as_of(...)
+        as then:``) or call :meth:`close`; a forgotten one is removed when
+        garbage-collected or at exit.
         """
         instant = check_instant("instant", instant)
         occurred_by = check_day("occurred_by", occurred_by)
@@ -273,7 +288,13 @@ class Ledger(Reading, Auditing):
             else self.position()
         )
         until = min(until, self.position())
-        replayed = Ledger.open(MEMORY_URL, policy=self.policy)
+        where = scratch.directory()
+        try:
+            replayed = Ledger.open(scratch.sqlite_url(where.name, "replay.db"), policy=self.policy)
+        except BaseException:
+            where.cleanup()
+            raise
+        replayed._scratch = where
         try:
             replay.replay_into(self._log, replayed._log, until, occurred_by)
         except BaseException:

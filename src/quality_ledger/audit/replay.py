@@ -1,5 +1,9 @@
 """Replays: the ledger as it stood at an instant or position, and the replay
-certificate, a digest of every view after a full replay from zero."""
+certificate, a digest of every view after a full replay from zero.
+
+Both are built in a scratch SQLite file on disk (:mod:`quality_ledger.scratch`),
+and the certificate's digest is hashed as the rows stream by, so neither
+holds the log or its views in memory."""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from quality_ledger.domain.values import Frozen
 from quality_ledger.eventlog import PAGE, EventLog
 from quality_ledger.projections.audit_trail import naive_utc, trail
+from quality_ledger.projections.comparison import batches
 from quality_ledger.projections.runner import Views, replayed
+from quality_ledger.projections.schema import VIEW_TABLES
 
 
 class ReplayCertificate(Frozen):
@@ -26,14 +32,34 @@ class ReplayCertificate(Frozen):
 
 
 def certificate(log: EventLog, position: int) -> ReplayCertificate:
-    canonical = json.dumps(
-        replayed(log.recorder, log.mapper, position),
-        sort_keys=True,
-        default=str,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return ReplayCertificate(position=position, digest=hashlib.sha256(canonical.encode()).hexdigest())
+    with replayed(log.recorder, log.mapper, position) as views:
+        return ReplayCertificate(position=position, digest=digest(views))
+
+
+def digest(views: Connection) -> str:
+    """SHA-256 of the views' canonical JSON: one object of every view table
+    by name (sorted), each a list of its rows in primary-key order, each row
+    an object of its columns (sorted) with neutral values, non-JSON values as
+    ``str()``, compact separators, UTF-8. Written into the hash a batch of
+    rows at a time, never built whole: these are the bytes ``json.dumps``
+    gives for the whole document, which certificates issued before the
+    streaming already hold (tests/integration/test_certificate_stream.py
+    keeps that oracle)."""
+    sha = hashlib.sha256(b"{")
+    for n, table in enumerate(sorted(VIEW_TABLES, key=lambda t: t.name)):
+        sha.update(b"%s%s:[" % (b"," if n else b"", _canonical(table.name)))
+        separator = b""
+        for batch in batches(views, table):
+            if batch:
+                sha.update(separator + _canonical(batch)[1:-1])  # the rows without the list's brackets
+                separator = b","
+        sha.update(b"]")
+    sha.update(b"}")
+    return sha.hexdigest()
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def position_at(views: Views, log: EventLog, instant: datetime) -> int:

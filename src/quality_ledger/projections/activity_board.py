@@ -53,6 +53,12 @@ TABLES = (activities, targets)
 
 # Handlers ---------------------------------------------------------------------
 
+_AFTER = {
+    event: ACTIVITY.after(event).value
+    for event in ("Planned", "Scheduled", "Started", "Completed", "Postponed", "Cancelled")
+}
+"""The status each event leaves, looked up once: handlers run for every event of a catch-up."""
+
 
 @handler
 def _(e: Activity.Planned, rows: RowCache, position: int) -> None:
@@ -65,7 +71,7 @@ def _(e: Activity.Planned, rows: RowCache, position: int) -> None:
         lead_department=e.lead_department,
         focus_area=e.focus_area.value,
         activity_kind=e.activity_kind.value,
-        status=ACTIVITY.after("Planned").value,
+        status=_AFTER["Planned"],
         starts_on=None,
         ends_on=None,
         place=None,
@@ -87,7 +93,7 @@ def _(e: Activity.Scheduled, rows: RowCache, position: int) -> None:
     _activity(
         rows,
         e,
-        status=ACTIVITY.after("Scheduled").value,
+        status=_AFTER["Scheduled"],
         starts_on=e.starts_on,
         ends_on=e.ends_on,
         place=e.place,
@@ -97,7 +103,7 @@ def _(e: Activity.Scheduled, rows: RowCache, position: int) -> None:
 
 @handler
 def _(e: Activity.Started, rows: RowCache, position: int) -> None:
-    _activity(rows, e, status=ACTIVITY.after("Started").value, started_on=e.started_on)
+    _activity(rows, e, status=_AFTER["Started"], started_on=e.started_on)
 
 
 @handler
@@ -107,17 +113,17 @@ def _(e: Activity.ProgressReported, rows: RowCache, position: int) -> None:
 
 @handler
 def _(e: Activity.Completed, rows: RowCache, position: int) -> None:
-    _activity(rows, e, status=ACTIVITY.after("Completed").value, completed_on=e.completed_on, outcome=e.outcome)
+    _activity(rows, e, status=_AFTER["Completed"], completed_on=e.completed_on, outcome=e.outcome)
 
 
 @handler
 def _(e: Activity.Postponed, rows: RowCache, position: int) -> None:
-    _activity(rows, e, status=ACTIVITY.after("Postponed").value, reason=e.reason)
+    _activity(rows, e, status=_AFTER["Postponed"], reason=e.reason)
 
 
 @handler
 def _(e: Activity.Cancelled, rows: RowCache, position: int) -> None:
-    _activity(rows, e, status=ACTIVITY.after("Cancelled").value, reason=e.reason)
+    _activity(rows, e, status=_AFTER["Cancelled"], reason=e.reason)
 
 
 # Query ------------------------------------------------------------------------

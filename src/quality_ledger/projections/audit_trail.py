@@ -5,6 +5,7 @@ the paged, filtered query."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Column, Connection, Date, DateTime, Index, String, Table, Text, Uuid, select
@@ -35,10 +36,14 @@ trail = Table(
     Column("version", Count, nullable=False),
     Column("event", String(64), nullable=False),
     Column("summary", Text, nullable=False),
-    Index("ix_ql_audit_trail_aggregate", "aggregate_id", "version"),
-    Index("ix_ql_audit_trail_actor", "actor"),
-    Index("ix_ql_audit_trail_department", "department"),
-    Index("ix_ql_audit_trail_recorded_at", "recorded_at"),
+    # Only the indexes the filters of audit_trail() use: each costs every event
+    # of a catch-up an insert. With position last, a page of one aggregate,
+    # actor or department reads in log order from ``after`` without a sort.
+    # recorded_at has none: since/until pages scan in position order from
+    # ``after``, as SQLite did even with one (docs/views.md, "The audit trail's indexes").
+    Index("ix_ql_audit_trail_aggregate", "aggregate_id", "position"),
+    Index("ix_ql_audit_trail_actor", "actor", "position"),
+    Index("ix_ql_audit_trail_department", "department", "position"),
 )
 """One row per event, appended, never changed: the only view every event writes."""
 
@@ -96,12 +101,12 @@ def summarise(event: DomainEvent) -> str:
     if template is None:
         msg = f"no audit-trail summary for {type(event).__module__}:{name}: add one to SUMMARIES"
         raise Unsummarised(msg)
-    fields = dict(event.__dict__)
+    fields = event.__dict__
     result = fields.get("result")
     passed = result.passed if result is not None else fields.get("passed")
-    if passed is not None:
+    if passed is not None:  # only then copied: most events' templates read their fields as they are
         items = ", ".join(result.nonconforming_items) if result is not None else ""
-        fields["outcome"] = "passed" if passed else f"failed ({items})" if items else "failed"
+        fields = {**fields, "outcome": "passed" if passed else f"failed ({items})" if items else "failed"}
     try:
         return template.format_map(fields)
     except (AttributeError, KeyError, IndexError, ValueError) as e:
@@ -109,26 +114,45 @@ def summarise(event: DomainEvent) -> str:
         raise Unsummarised(msg) from e
 
 
+_names: dict[type, tuple[str, str]] = {}
+"""Per event type: its name in the trail and its aggregate's kind, worked out once."""
+
+
+def _name_and_kind(kind: type) -> tuple[str, str]:
+    found = _names.get(kind)
+    if found is None:
+        name = kind.__qualname__
+        aggregate = name.split(".")[0]
+        found = _names[kind] = (name, KINDS.get(aggregate, aggregate.lower()))
+    return found
+
+
 def record(event: DomainEvent, rows: RowCache, position: int) -> None:
-    """Append the event's line (every event has one: see :func:`summarise`)."""
-    name = type(event).__qualname__
-    aggregate = name.split(".")[0]
+    """Append the event's line (every event has one: see :func:`summarise`).
+
+    The values go in the order of :data:`trail`'s columns, as one plain
+    tuple: the trail is the one view every event writes, so its line is the
+    catch-up's most repeated piece of work.
+    """
+    name, kind = _name_and_kind(type(event))
     meta = event.meta
+    recorded_at = event.timestamp.astimezone(UTC).replace(tzinfo=None)
+    if meta is None:
+        who: tuple[Any, ...] = (None, None, None, None, None, None)
+    else:
+        who = (meta.occurred_on, meta.user, meta.department, meta.command, meta.command_id, meta.correlation_id)
     rows.append(
         trail,
-        position=position,
-        recorded_at=event.timestamp.astimezone(UTC).replace(tzinfo=None),
-        occurred_on=meta.occurred_on if meta else None,
-        actor=meta.user if meta else None,
-        department=meta.department if meta else None,
-        command=meta.command if meta else None,
-        command_id=meta.command_id if meta else None,
-        correlation_id=meta.correlation_id if meta else None,
-        aggregate_id=event.originator_id,
-        aggregate_kind=KINDS.get(aggregate, aggregate.lower()),
-        version=event.originator_version,
-        event=name,
-        summary=summarise(event),
+        (
+            position,
+            recorded_at,
+            *who,
+            event.originator_id,
+            kind,
+            event.originator_version,
+            name,
+            summarise(event),
+        ),
     )
 
 

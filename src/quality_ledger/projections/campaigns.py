@@ -51,6 +51,9 @@ TABLES = (campaigns, departments)
 
 # Handlers ---------------------------------------------------------------------
 
+_AFTER = {event: CAMPAIGN.after(event).value for event in ("Planned", "Launched", "Concluded")}
+"""The status each event leaves, looked up once: handlers run for every event of a catch-up."""
+
 
 @handler
 def _(e: Campaign.Planned, rows: RowCache, position: int) -> None:
@@ -62,7 +65,7 @@ def _(e: Campaign.Planned, rows: RowCache, position: int) -> None:
         theme=e.theme,
         organiser=e.organiser,
         focus_areas=",".join(e.focus_areas),
-        status=CAMPAIGN.after("Planned").value,
+        status=_AFTER["Planned"],
         starts_on=e.starts_on,
         ends_on=e.ends_on,
         launched_on=None,
@@ -82,13 +85,13 @@ def _(e: Campaign.DepartmentEnlisted, rows: RowCache, position: int) -> None:
 
 @handler
 def _(e: Campaign.Launched, rows: RowCache, position: int) -> None:
-    rows.get(campaigns, e.originator_id).update(status=CAMPAIGN.after("Launched").value, launched_on=e.launched_on)
+    rows.get(campaigns, e.originator_id).update(status=_AFTER["Launched"], launched_on=e.launched_on)
 
 
 @handler
 def _(e: Campaign.Concluded, rows: RowCache, position: int) -> None:
     rows.get(campaigns, e.originator_id).update(
-        status=CAMPAIGN.after("Concluded").value,
+        status=_AFTER["Concluded"],
         concluded_on=e.concluded_on,
         summary=e.summary,
         override_reason=e.override_reason,

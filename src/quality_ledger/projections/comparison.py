@@ -1,19 +1,32 @@
-"""What ``verify_views`` compares: every view row in a neutral form, matched
-by primary key between the live views and a rebuild from zero."""
+"""What ``verify_views`` compares and ``replay_certificate`` digests: every
+view row in a neutral form, read in primary-key order a batch at a time, so
+neither ever holds a whole view in memory.
+
+Both sides of a comparison are read in the same order whatever the engine:
+keys are UUIDs (ordered as their bytes by PostgreSQL, as their lowercase hex
+by SQLite: the same order), numbers, and strings, which PostgreSQL is told to
+order by ``COLLATE "C"`` (byte order, as SQLite's default and as Python
+compares them). A key out of that order is refused rather than compared
+wrongly (:func:`compare`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, select
 
 from quality_ledger.domain.values import Frozen
+from quality_ledger.errors import ConfigurationError
 from quality_ledger.projections.schema import VIEW_TABLES
 
-Dump = dict[str, list[dict[str, Any]]]
-"""Every view's rows, by table name."""
+BATCH = 1000
+"""Rows fetched per round trip (a server-side cursor on PostgreSQL)."""
+
+Row = dict[str, Any]
+"""One view row, column name to neutral value, columns in the table's order."""
 
 
 class RowDifference(Frozen):
@@ -46,15 +59,27 @@ class ViewsReport(Frozen):
         return not self.differences
 
 
-def dump(connection: Connection) -> Dump:
-    """Every view row, ordered by primary key, with values in a neutral form."""
-    return {
-        table.name: [
-            {k: _neutral(v) for k, v in row.items()}
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-        ]
-        for table in VIEW_TABLES
-    }
+def ordered(table: Table, dialect: str) -> Select[Any]:
+    """Every row of ``table`` in primary-key order, the same order on every engine."""
+    keys: list[ColumnElement[Any]] = [
+        column.collate("C") if dialect == "postgresql" and isinstance(column.type, String) else column
+        for column in table.primary_key.columns
+    ]
+    return select(table).order_by(*keys)
+
+
+def batches(connection: Connection, table: Table) -> Iterator[list[Row]]:
+    """The rows of ``table`` in primary-key order with values in a neutral
+    form, :data:`BATCH` at a time (never the whole table at once)."""
+    result = connection.execute(ordered(table, connection.dialect.name), execution_options={"yield_per": BATCH})
+    for part in result.mappings().partitions():
+        yield [{k: _neutral(v) for k, v in row.items()} for row in part]
+
+
+def rows(connection: Connection, table: Table) -> Iterator[Row]:
+    """:func:`batches`, one row at a time."""
+    for batch in batches(connection, table):
+        yield from batch
 
 
 def _neutral(value: Any) -> Any:
@@ -67,25 +92,66 @@ def _neutral(value: Any) -> Any:
     return value
 
 
-def compare(live: Dump, rebuilt: Dump) -> list[RowDifference]:
+def compare(live: Connection, rebuilt: Connection) -> Iterator[RowDifference]:
     """Rows matched by primary key (not by place, so one missing row does not
-    shift every later one), then compared column by column."""
-    differences = []
+    shift every later one), then compared column by column.
+
+    A merge of the two sides read in key order, one row of each at a time.
+    Per table, the differences come in the rebuilt rows' key order (a changed
+    column, or a row missing from the live views), then the rows only in the
+    live views, in key order."""
     for table in VIEW_TABLES:
         names = [column.name for column in table.primary_key.columns]
-        live_rows = {tuple(row[k] for k in names): row for row in live.get(table.name, [])}
-        rebuilt_rows = {tuple(row[k] for k in names): row for row in rebuilt.get(table.name, [])}
-        for key in [*rebuilt_rows, *(k for k in live_rows if k not in rebuilt_rows)]:
-            live_row, rebuilt_row = live_rows.get(key), rebuilt_rows.get(key)
-            named = dict(zip(names, key, strict=True))
-            if live_row is None or rebuilt_row is None:
-                differences.append(
-                    RowDifference(table=table.name, key=named, column=None, live=live_row, rebuilt=rebuilt_row)
+        live_rows = _keyed(rows(live, table), table.name, names, "live")
+        rebuilt_rows = _keyed(rows(rebuilt, table), table.name, names, "rebuilt")
+        only_live: list[RowDifference] = []
+        here, there = next(live_rows, None), next(rebuilt_rows, None)
+        while here is not None or there is not None:
+            if there is not None and (here is None or there[0] < here[0]):
+                key, rebuilt_row = there
+                yield RowDifference(
+                    table=table.name, key=_named(names, key), column=None, live=None, rebuilt=rebuilt_row
                 )
-                continue
-            differences.extend(
-                RowDifference(table=table.name, key=named, column=column, live=live_row.get(column), rebuilt=value)
-                for column, value in rebuilt_row.items()
-                if live_row.get(column) != value
+                there = next(rebuilt_rows, None)
+            elif here is not None and (there is None or here[0] < there[0]):
+                key, live_row = here
+                only_live.append(
+                    RowDifference(table=table.name, key=_named(names, key), column=None, live=live_row, rebuilt=None)
+                )
+                here = next(live_rows, None)
+            else:
+                assert here is not None  # neither side is ahead: both hold the same key
+                assert there is not None
+                (key, live_row), (_, rebuilt_row) = here, there
+                yield from (
+                    RowDifference(
+                        table=table.name,
+                        key=_named(names, key),
+                        column=column,
+                        live=live_row.get(column),
+                        rebuilt=value,
+                    )
+                    for column, value in rebuilt_row.items()
+                    if live_row.get(column) != value
+                )
+                here, there = next(live_rows, None), next(rebuilt_rows, None)
+        yield from only_live
+
+
+def _keyed(source: Iterator[Row], table: str, names: list[str], side: str) -> Iterator[tuple[tuple[Any, ...], Row]]:
+    """Each row with its key, checking the keys rise as the merge needs."""
+    previous: tuple[Any, ...] | None = None
+    for row in source:
+        key = tuple(row[k] for k in names)
+        if previous is not None and not previous < key:
+            msg = (
+                f"cannot compare {table}: the {side} views returned key {key} after {previous}, "
+                "out of byte order (a database collation this comparison does not know)"
             )
-    return differences
+            raise ConfigurationError(msg)
+        previous = key
+        yield key, row
+
+
+def _named(names: list[str], key: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(names, key, strict=True))

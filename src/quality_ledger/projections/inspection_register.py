@@ -78,6 +78,20 @@ TABLES = (inspections, samples)
 
 # Handlers ---------------------------------------------------------------------
 
+_AFTER = {
+    event: INSPECTION.after(event).value
+    for event in (
+        "Planned",
+        "SampleTaken",
+        "VerdictIssued",
+        "RectificationOrdered",
+        "PenaltyImposed",
+        "CaseTransferred",
+        "Closed",
+    )
+}
+"""The status each event leaves, looked up once: handlers run for every event of a catch-up."""
+
 
 @handler
 def _(e: Inspection.Planned, rows: RowCache, position: int) -> None:
@@ -94,7 +108,7 @@ def _(e: Inspection.Planned, rows: RowCache, position: int) -> None:
         subject_kind=e.subject.subject_kind.value,
         product_category=e.product_category,
         planned_on=e.planned_on,
-        status=INSPECTION.after("Planned").value,
+        status=_AFTER["Planned"],
         verdict=None,
         notified_on=None,
         rectification_ordered_on=None,
@@ -113,7 +127,7 @@ def _inspection(rows: RowCache, e: DomainEvent, **changes: Any) -> None:
 
 @handler
 def _(e: Inspection.SampleTaken, rows: RowCache, position: int) -> None:
-    _inspection(rows, e, status=INSPECTION.after("SampleTaken").value)
+    _inspection(rows, e, status=_AFTER["SampleTaken"])
     rows.add(
         samples,
         inspection_id=e.originator_id,
@@ -141,9 +155,7 @@ def _(e: Inspection.SampleResultRecorded, rows: RowCache, position: int) -> None
 
 @handler
 def _(e: Inspection.VerdictIssued, rows: RowCache, position: int) -> None:
-    _inspection(
-        rows, e, status=INSPECTION.after("VerdictIssued").value, verdict=e.verdict.value, notified_on=e.notified_on
-    )
+    _inspection(rows, e, status=_AFTER["VerdictIssued"], verdict=e.verdict.value, notified_on=e.notified_on)
 
 
 @handler
@@ -163,7 +175,7 @@ def _(e: Inspection.RectificationOrdered, rows: RowCache, position: int) -> None
     _inspection(
         rows,
         e,
-        status=INSPECTION.after("RectificationOrdered").value,
+        status=_AFTER["RectificationOrdered"],
         rectification_ordered_on=r.ordered_on,
         rectification_due_on=r.due_on,
     )
@@ -177,17 +189,17 @@ def _(e: Inspection.RectificationVerified, rows: RowCache, position: int) -> Non
 
 @handler
 def _(e: Inspection.PenaltyImposed, rows: RowCache, position: int) -> None:
-    _inspection(rows, e, status=INSPECTION.after("PenaltyImposed").value, penalty_amount=e.penalty.amount)
+    _inspection(rows, e, status=_AFTER["PenaltyImposed"], penalty_amount=e.penalty.amount)
 
 
 @handler
 def _(e: Inspection.CaseTransferred, rows: RowCache, position: int) -> None:
-    _inspection(rows, e, status=INSPECTION.after("CaseTransferred").value, transferred_to=e.authority)
+    _inspection(rows, e, status=_AFTER["CaseTransferred"], transferred_to=e.authority)
 
 
 @handler
 def _(e: Inspection.Closed, rows: RowCache, position: int) -> None:
-    _inspection(rows, e, status=INSPECTION.after("Closed").value, closed_on=e.closed_on)
+    _inspection(rows, e, status=_AFTER["Closed"], closed_on=e.closed_on)
 
 
 # Query ------------------------------------------------------------------------

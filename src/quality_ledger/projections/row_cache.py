@@ -11,11 +11,13 @@ batch lands in the caller's transaction or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 Row = dict[str, Any]
 
@@ -30,40 +32,63 @@ class RowCache:
         self.connection = connection
         self._tables: Mapping[Table, Table] = tables or {}
         self._rows: defaultdict[Table, dict[tuple[Any, ...], Row]] = defaultdict(dict)
-        self._appended: defaultdict[Table, list[Row]] = defaultdict(list)
+        self._appended: defaultdict[Table, list[tuple[Any, ...]]] = defaultdict(list)
 
     def get(self, table: Table, *key: Any) -> Row:
         """The row with primary key ``key``, for the handler to change in place."""
         rows = self._rows[table]
-        if key not in rows:
+        row = rows.get(key)
+        if row is None:
             target = self._tables.get(table, table)
-            columns = list(target.primary_key.columns)
+            columns = target.primary_key.columns
             query = select(target).where(*(c == v for c, v in zip(columns, key, strict=True)))
             found = self.connection.execute(query).mappings().first()
             if found is None:
                 msg = f"{table.name} has no row {key}"
                 raise LookupError(msg)
-            rows[key] = dict(found)
-        return rows[key]
+            row = rows[key] = dict(found)
+        return row
 
     def add(self, table: Table, **row: Any) -> Row:
         """A new row (or one replacing the row of the same key), to change further in place."""
-        key = tuple(row[c.name] for c in table.primary_key.columns)
-        self._rows[table][key] = row
+        self._rows[table][_key_of(table)(row)] = row
         return row
 
-    def append(self, table: Table, **row: Any) -> None:
-        """A row never read back nor changed in this batch: inserted, not upserted."""
-        self._appended[table].append(row)
+    def append(self, table: Table, values: tuple[Any, ...]) -> None:
+        """A row never read back nor changed in this batch, as its values in
+        the order of ``table.columns``: inserted, not upserted. Plain tuples
+        (not keyword rows) because the audit trail appends one per event."""
+        self._appended[table].append(values)
 
     def flush(self) -> None:
         """Write every row: the upserts first, then the appended rows."""
         for table, rows in self._rows.items():
             if rows:
-                _executemany(self.connection, self._tables.get(table, table), "upsert", list(rows.values()))
+                target = self._tables.get(table, table)
+                _writer(self.connection.dialect, target, "upsert").write(self.connection, list(rows.values()))
         for table, appended in self._appended.items():
             if appended:
-                _executemany(self.connection, self._tables.get(table, table), "insert", appended)
+                target = self._tables.get(table, table)
+                _writer(self.connection.dialect, target, "insert").write(self.connection, appended)
+
+
+_keys: dict[Table, Callable[[Row], tuple[Any, ...]]] = {}
+
+
+def _key_of(table: Table) -> Callable[[Row], tuple[Any, ...]]:
+    """What picks a row's primary key out of it (as a tuple, even of one column)."""
+    pick = _keys.get(table)
+    if pick is None:
+        pick = _keys[table] = _picker([c.name for c in table.primary_key.columns])
+    return pick
+
+
+def _picker(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``itemgetter`` that always returns a tuple (``itemgetter`` of one key returns the bare item)."""
+    if len(keys) == 1:
+        (only,) = keys
+        return lambda row: (row[only],)
+    return itemgetter(*keys)
 
 
 def _statement(dialect_name: str, table: Table, kind: str) -> Any:
@@ -78,27 +103,52 @@ def _statement(dialect_name: str, table: Table, kind: str) -> Any:
     return statement.on_conflict_do_nothing(index_elements=keys)
 
 
-_compiled: dict[tuple[str, str, str], tuple[str, list[str], list[Any]]] = {}
+class _Writer:
+    """One table's ``insert`` or ``upsert``, compiled once per dialect, with
+    the columns' own bind processors applied: the SQL and values SQLAlchemy
+    would send, without its per-row bookkeeping (a third of catch-up time).
+
+    Upserted rows come as dicts (handlers change them by column name),
+    appended rows as tuples in column order; both become one ``executemany``.
+    Only the columns that have a bind processor (on SQLite: dates, times,
+    UUIDs, booleans, decimals) are converted, in place, in the parameters.
+    """
+
+    def __init__(self, dialect: Dialect, table: Table, kind: str) -> None:
+        columns = [c.name for c in table.columns]
+        compiled = _statement(dialect.name, table, kind).compile(dialect=dialect, column_keys=columns)
+        self.sql = compiled.string
+        self.positional = bool(dialect.positional)
+        self.names = list(compiled.positiontup or ()) if self.positional else columns
+        self.by_name = _picker(self.names)
+        self.by_index = _picker([columns.index(name) for name in self.names])
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names]
+        self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+
+    def write(self, connection: Connection, rows: Sequence[Row] | Sequence[tuple[Any, ...]]) -> None:
+        pick = self.by_name if isinstance(rows[0], dict) else self.by_index
+        params: list[Any] = []
+        if self.processors:
+            processors = self.processors
+            for row in rows:
+                values = list(pick(row))
+                for i, process in processors:
+                    values[i] = process(values[i])
+                params.append(tuple(values))
+        else:
+            params = [pick(row) for row in rows]
+        if not self.positional:
+            names = self.names
+            params = [dict(zip(names, values, strict=True)) for values in params]
+        connection.exec_driver_sql(self.sql, params)
 
 
-def _executemany(connection: Connection, table: Table, kind: str, rows: list[Row]) -> None:
-    """``executemany`` of a statement compiled once per dialect, with the
-    columns' own bind processors applied: the SQL and values SQLAlchemy would
-    send, without its per-row bookkeeping (a third of catch-up time)."""
-    dialect = connection.dialect
+_writers: dict[tuple[str, str, str], _Writer] = {}
+
+
+def _writer(dialect: Dialect, table: Table, kind: str) -> _Writer:
     key = (dialect.name, table.name, kind)
-    cached = _compiled.get(key)
-    if cached is None:
-        statement = _statement(dialect.name, table, kind)
-        compiled = statement.compile(dialect=dialect, column_keys=[c.name for c in table.columns])
-        names = list(compiled.positiontup or ()) if dialect.positional else [c.name for c in table.columns]
-        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-        cached = _compiled[key] = (compiled.string, names, processors)
-    sql, names, processors = cached
-    pairs = list(zip(names, processors, strict=True))
-    params: list[Any]
-    if dialect.positional:
-        params = [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
-    else:
-        params = [{n: p(row[n]) if p else row[n] for n, p in pairs} for row in rows]
-    connection.exec_driver_sql(sql, params)
+    writer = _writers.get(key)
+    if writer is None:
+        writer = _writers[key] = _Writer(dialect, table, kind)
+    return writer

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
-from sqlalchemy import Connection, Engine, StaticPool, delete, update
+from sqlalchemy import Connection, Engine, StaticPool, delete, event, update
 
+from quality_ledger import scratch
 from quality_ledger.errors import ConfigurationError, ViewsOutdated
 from quality_ledger.projections.bookkeeping import NAME as NAME
 from quality_ledger.projections.bookkeeping import Outdated, create, read_state, serialise
-from quality_ledger.projections.comparison import Dump, ViewsReport, compare, dump
+from quality_ledger.projections.comparison import ViewsReport, compare
 from quality_ledger.projections.engine import views_engine
 from quality_ledger.projections.feed import Fault as Fault
 from quality_ledger.projections.feed import Feed, read_position
@@ -205,13 +207,33 @@ class Views:
         return self.catch_up(progress=progress)
 
     def verify(self, *, progress: Progress | None = None) -> ViewsReport:
-        """Rebuild into a scratch in-memory database and compare with the live views."""
+        """Rebuild into a scratch SQLite file (:func:`scratch_views`) and
+        compare with the live views, both read in key order a batch at a
+        time (:func:`~quality_ledger.projections.comparison.compare`).
+
+        The rebuild runs without holding the live views, so writers and
+        readers go on meanwhile. The comparison then reads one snapshot of
+        them (a REPEATABLE READ transaction on PostgreSQL; on SQLite the
+        transaction's lock): the scratch first catches up to the position
+        that snapshot shows, from zero again if the views were rebuilt in
+        between, so both sides stand at the same position."""
         with self.reading() as connection:
             position = read_position(connection)
-            live = dump(connection)
-        rebuilt = replayed(self.recorder, self.mapper, position, batch_size=self.batch_size, progress=progress)
-        rows = tuple(compare(live, rebuilt))
-        return ViewsReport(position=position, differences=tuple(map(str, rows)), rows=rows)
+        with scratch.directory() as where, ExitStack() as stack:
+            rebuilt = stack.enter_context(scratch_views(where, "views.db", self.recorder, self.mapper, self.batch_size))
+            rebuilt.catch_up(until=position, progress=progress)
+            with self.reading(catch_up=False) as live:
+                if self.engine.dialect.name == "postgresql":
+                    live.execution_options(isolation_level="REPEATABLE READ")
+                now = read_position(live)
+                if now < position:
+                    rebuilt = stack.enter_context(
+                        scratch_views(where, "again.db", self.recorder, self.mapper, self.batch_size)
+                    )
+                rebuilt.catch_up(until=now)
+                with rebuilt.reading(catch_up=False) as replay:
+                    rows = tuple(compare(live, replay))
+        return ViewsReport(position=now, differences=tuple(map(str, rows)), rows=rows)
 
     # Following continuously ---------------------------------------------------
 
@@ -235,6 +257,7 @@ class Views:
         self.engine.dispose()
 
 
+@contextmanager
 def replayed(
     recorder: ApplicationRecorder,
     mapper: Mapper[UUID],
@@ -242,13 +265,32 @@ def replayed(
     *,
     batch_size: int = 1000,
     progress: Progress | None = None,
-) -> Dump:
-    """Every view as a replay of the log from zero up to ``until`` builds it,
-    in a scratch in-memory database: what the live views must equal."""
-    scratch = Views(views_engine("sqlite://"), recorder, mapper, batch_size=batch_size)
+) -> Iterator[Connection]:
+    """A connection to every view as a replay of the log from zero up to
+    ``until`` builds it: what the live views must equal. Built in a scratch
+    SQLite file, on disk rather than in memory, removed on exit."""
+    with scratch.directory() as where, scratch_views(where, "views.db", recorder, mapper, batch_size) as views:
+        views.catch_up(until=until, progress=progress)
+        with views.reading(catch_up=False) as connection:
+            yield connection
+
+
+@contextmanager
+def scratch_views(
+    where: str, name: str, recorder: ApplicationRecorder, mapper: Mapper[UUID], batch_size: int
+) -> Iterator[Views]:
+    """Empty views in the SQLite file ``name`` of the scratch directory
+    ``where`` (:mod:`quality_ledger.scratch`), fed from ``recorder``; closed on exit."""
+    engine = views_engine(scratch.sqlite_url(where, name))
+
+    @event.listens_for(engine, "connect")
+    def _scratch(dbapi_connection: Any, _: Any) -> None:
+        # Nothing to keep after a crash: no waiting for the disk (after the
+        # engine's own settings, which run first).
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    views = Views(engine, recorder, mapper, batch_size=batch_size)
     try:
-        scratch.catch_up(until=until, progress=progress)
-        with scratch.reading(catch_up=False) as connection:
-            return dump(connection)
+        yield views
     finally:
-        scratch.close()
+        views.close()
