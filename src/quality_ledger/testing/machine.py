@@ -17,11 +17,13 @@ A service subclasses it to add its own rules and invariants (see
 ``docs/testing.md``). :func:`find_failure` runs a machine until it fails and
 reduces the failing program to the commands that matter.
 
-The store's checks and :class:`PromiseBroken` live in
-:mod:`~quality_ledger.testing.promises`, the reduction (and
-:class:`MachineFailure`) in :mod:`~quality_ledger.testing.reduction`; both are
-importable from here. ``find_failure`` stays beside the machine it runs: the
-reduction only replays programs, so it needs no machine class of its own.
+Here are the machine's settings, hooks and rules; what it checks lives
+beside it, mixed in: each command's promises (and the replay of a program) in
+:mod:`~quality_ledger.testing.command_promises`, the store's (and
+:class:`PromiseBroken`) in :mod:`~quality_ledger.testing.promises`.
+:func:`find_failure` is in :mod:`~quality_ledger.testing.finding`, the
+reduction it hands a failure to (and :class:`MachineFailure`) in
+:mod:`~quality_ledger.testing.reduction`; all are importable from here.
 """
 
 from __future__ import annotations
@@ -29,43 +31,33 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
 from datetime import date
-from typing import Any, ClassVar, cast
+from typing import ClassVar
 from uuid import UUID
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from quality_ledger import commands as c
-from quality_ledger.errors import InvalidCommand, LedgerError
 from quality_ledger.eventlog import EventLog
-from quality_ledger.ledger import Ledger, event_name
-from quality_ledger.receipts import CommandRecord, Receipt
+from quality_ledger.ledger import Ledger
+from quality_ledger.receipts import Receipt
 from quality_ledger.testing.arbitrary import any_commands_for
+from quality_ledger.testing.command_promises import CommandPromises
 from quality_ledger.testing.edges import EdgeStep, _edges, edge_steps
+from quality_ledger.testing.finding import find_failure
 from quality_ledger.testing.invariants import check_domain
 from quality_ledger.testing.lifecycles import Step
 from quality_ledger.testing.pools import _pick
 from quality_ledger.testing.promises import Executed, PromiseBroken, StorePromises
-from quality_ledger.testing.raw import raw_commands
-from quality_ledger.testing.reduction import MachineFailure, _reduced
+from quality_ledger.testing.reduction import MachineFailure
 from quality_ledger.testing.state import LedgerState
 from quality_ledger.testing.steps import commands_for
-from quality_ledger.testing.values import _one_in, actors
+from quality_ledger.testing.values import _one_in
 
 __all__ = ["Executed", "LedgerMachine", "MachineFailure", "PromiseBroken", "SQLiteLedgerMachine", "find_failure"]
 
 
-class LedgerMachine(StorePromises, RuleBasedStateMachine):
+class LedgerMachine(CommandPromises, StorePromises, RuleBasedStateMachine):
     """Programs of commands against one ledger, with the ledger's promises as invariants.
 
     Tune it with class attributes, extend it with hooks and rules:
@@ -202,28 +194,6 @@ class LedgerMachine(StorePromises, RuleBasedStateMachine):
         else:
             self.execute(step)
 
-    def execute_edge(self, step: EdgeStep) -> None:
-        """At a rule's edge the rule decides: inside, accepted (as a valid step); outside, refused."""
-        inside = step.inside and self.valid_steps_succeed
-        self.execute(step, must_succeed=inside, must_refuse=None if step.inside else step.rule)
-
-    def execute_raw(self, data: st.DataObject) -> None:
-        """Raw input: parsed and executed, or refused as InvalidCommand."""
-        raw = data.draw(raw_commands(), label="raw command")
-        ids, samples = self.state.aggregate_ids, self.state.sample_ids
-        # Aim some of it at what exists, so it meets the rules rather than NotFound.
-        for name in [n for n in raw if n.endswith("_id")]:
-            known = samples if name == "sample_id" else ids
-            if known and data.draw(st.booleans(), label=f"{name} names what exists"):
-                raw[name] = data.draw(_pick(known), label=name)
-        actor = data.draw(actors(), label="actor")
-        try:
-            command = c.parse_obj(raw)
-        except InvalidCommand as error:
-            self.journal.append(f"{raw.get('command')!r}: invalid input ({str(error)[:80]})")
-            return
-        self.execute(Step(command, actor))
-
     @precondition(lambda self: bool(self.keyed))
     @rule(data=st.data())
     def repeat_with_key(self, data: st.DataObject) -> None:
@@ -256,113 +226,10 @@ class LedgerMachine(StorePromises, RuleBasedStateMachine):
         finally:
             self.close()
 
-    # Executing ------------------------------------------------------------------------------
-
-    def execute(
-        self, step: Step, *, must_succeed: bool = False, must_refuse: str | None = None
-    ) -> Receipt | LedgerError:
-        """Execute ``step`` and check what every command promises: a refusal is a
-        LedgerError and records nothing; a receipt names exactly what the log
-        gained; a repeated idempotency key returns the first receipt. With
-        ``must_refuse``, the rule it names must refuse the step. Keeps
-        ``state`` current. Anything but a LedgerError propagates and fails the run."""
-        self.executed.append(Executed(step, must_succeed, must_refuse))
-        before = self.ledger.position()
-        command, who = step.command, f"{step.command.name} by {step.actor.department}"
-        try:
-            receipt = self.ledger.execute(command, step.actor)
-        except LedgerError as error:
-            self.journal.append(f"{who}: refused, {type(error).__name__}: {error}")
-            after = self.ledger.position()
-            self.promise(
-                after == before, "refusal-records-nothing", f"{who} refused, yet the log grew {before} -> {after}"
-            )
-            self.promise(
-                not must_succeed, "valid-command-accepted", f"{command!r} by {step.actor!r} refused: {error!r}"
-            )
-            return error
-        self.journal.append(f"{who}: {', '.join(receipt.events) or 'nothing new'}")
-        if must_refuse is not None:
-            broken = PromiseBroken(
-                "outside-rule-refused", f"{command!r} accepted, yet {must_refuse} refuses it", must_refuse
-            )
-            broken.add_note(self.story())
-            raise broken
-        recorded = [event for _, event in self.ledger.events(start=before + 1)]
-        self._check_receipt(step, receipt, recorded)
-        if receipt.events[:1] == ("Campaign.Planned",) and receipt.aggregate_id not in self.campaign_ids:
-            self.campaign_ids.append(receipt.aggregate_id)
-        self.focus = receipt.aggregate_id
-        changed = {event.originator_id for event in recorded}
-        self.state = self.state.refreshed(self.ledger.get, changed, self.campaign_ids)
-        return receipt
-
-    def _check_receipt(self, step: Step, receipt: Receipt, recorded: Sequence[Any]) -> None:
-        key = step.command.idempotency_key
-        names = tuple(event_name(e) for e in recorded if not isinstance(e, CommandRecord.Event))
-        if key is not None and key in self.receipts:
-            self.promise(not recorded, "idempotent-repeat", f"key {key!r} repeated, yet {names} were recorded")
-            first = self.receipts[key]
-            self.promise(receipt == first, "idempotent-repeat", f"key {key!r}: {receipt} differs from {first}")
-            return
-        self.promise(names == receipt.events, "receipt-matches-log", f"receipt {receipt.events}, log gained {names}")
-        if key is not None:
-            self.receipts[key] = receipt
-            self.keyed.append(step)
-
-    def promise(self, condition: object, promise: str, detail: str) -> None:
-        """Raise :class:`PromiseBroken` unless ``condition``, with the commands so far."""
-        if not condition:
-            error = PromiseBroken(promise, detail)
-            error.add_note(self.story())
-            raise error
-
-    def story(self) -> str:
-        lines = [f"  {n}. {line}" for n, line in enumerate(self.journal, 1)]
-        hint = f"find_failure({type(self).__name__}) reduces such a program to the commands the failure needs"
-        return "commands executed:\n" + "\n".join(lines) + f"\n({hint})"
-
     def _prepared(self, ledger: Ledger) -> Ledger:
         if self.snapshot_every is not None:
             EventLog.of(ledger).snapshot_every = self.snapshot_every
         return ledger
-
-    # Replays ----------------------------------------------------------------------------------------
-
-    @classmethod
-    def replay(
-        cls, program: Sequence[Executed], *, final: bool = True, strict: bool = True, store: bool = True
-    ) -> tuple[BaseException | None, list[str]]:
-        """Execute ``program`` on a fresh machine with every invariant checked
-        after every step (the store's promises too, unless ``store`` is off; and
-        with ``final``, :meth:`final_invariants` at the end); the error it raised
-        (None if none) and the journal. Unless ``strict``, a valid step that is
-        now refused is let pass (it records nothing), so that a reduction can
-        drop what made it valid.
-
-        Only steps are replayed: rules that change the ledger other than through
-        :meth:`execute` are not part of a program.
-        """
-        machine = cls()
-        # The store's promises after every step, not every ``check_every``: a program
-        # cut short of the step where the sparse checks fell would hide its failure.
-        every = 1 if store else sys.maxsize
-        error: BaseException | None = None
-        try:
-            for executed in program:
-                must_succeed = executed.must_succeed and strict
-                machine.execute(executed.step, must_succeed=must_succeed, must_refuse=executed.must_refuse)
-                machine.steps_to_check = every
-                for found in machine.invariants:
-                    if all(holds(machine) for holds in found.preconditions):
-                        found.function(machine)
-            if final:
-                machine.final_invariants()
-        except Exception as raised:
-            error = raised
-        finally:
-            machine.close()
-        return error, machine.journal
 
 
 class SQLiteLedgerMachine(LedgerMachine):
@@ -388,52 +255,3 @@ class SQLiteLedgerMachine(LedgerMachine):
         self.ledger = self._prepared(Ledger.open(self.ledger.url))
         again = LedgerState.read(self.ledger, self.campaign_ids)
         self.promise(again == self.state, "reload-equals-live", "\n".join(again.differences(self.state)))
-
-
-# Finding failures -------------------------------------------------------------------------------
-
-
-def find_failure(
-    machine: type[LedgerMachine], *, max_examples: int = 300, seed: int | None = None, **overrides: Any
-) -> MachineFailure:
-    """Run ``machine`` until a program fails, then reduce that program to the
-    commands the failure needs.
-
-    For proving that a machine catches a bug: plant the bug, expect a failure,
-    look at how short the program is. Hypothesis generates (deterministically,
-    without the example database); instead of its shrinker, which deletes
-    steps slowly when each draws many values, the executed steps are replayed
-    on fresh machines and every step the failure does not need is removed
-    (delta debugging). Rules that act other than through ``execute`` are not
-    replayed; if the failure needs them, the program is returned as found.
-    ``overrides`` go to hypothesis's settings (e.g. ``stateful_step_count``).
-    Without ``seed`` the programs derive from the machine's name and source
-    (derandomized); with one, from the seed (as hypothesis's ``@seed``).
-    Raises ``AssertionError`` if no program fails.
-    """
-    runs: list[LedgerMachine] = []
-
-    def recorded() -> LedgerMachine:
-        run = machine()
-        runs.append(run)
-        return run
-
-    if seed is not None:
-        recorded._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]  # what @seed sets
-    options: dict[str, Any] = {
-        "derandomize": seed is None,
-        "database": None,
-        "deadline": None,
-        "phases": [Phase.explicit, Phase.generate],
-        "suppress_health_check": list(HealthCheck),
-        **overrides,
-    }
-    try:
-        # hypothesis accepts any factory of machines, though its annotation says a class
-        factory = cast(type[RuleBasedStateMachine], recorded)
-        run_state_machine_as_test(factory, settings=settings(max_examples=max_examples, **options))
-    except Exception as error:
-        found = tuple(runs[-1].executed) if runs else ()
-        return _reduced(machine, error, found)
-    msg = f"{machine.__name__} found no failing program in {max_examples} examples"
-    raise AssertionError(msg)

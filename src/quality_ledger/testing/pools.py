@@ -63,8 +63,22 @@ def _issued_by(state: LedgerState, makers: Sequence[tuple[type[c.Command], Maker
 
 
 def _pick(options: Sequence[T]) -> Strategy[T]:
-    """One of ``options``, uniformly."""
-    return st.sampled_from(options)
+    """One of ``options``, uniformly: drawn by its index, as ``sampled_from(options)`` draws it.
+
+    Not ``sampled_from(options)`` itself: hypothesis labels that strategy with
+    the hash of its elements, and the moves and edges picked here are closures
+    made afresh at every step, hashed by their address. Two picks among
+    different closures then shared a label whenever the allocator reused an
+    address, and hypothesis's mutator pairs spans by label: the same seed gave
+    other programs from another folder, or with hypothesis's cache of
+    constants present or not. A range of indices hashes the same in every
+    process; the choices drawn are unchanged."""
+    chosen = tuple(options)
+
+    def element(index: int) -> T:
+        return chosen[index]
+
+    return st.sampled_from(range(len(chosen))).map(element)
 
 
 def _actor_of(departments: Sequence[str]) -> Strategy[Actor]:
