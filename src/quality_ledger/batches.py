@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import EventStore, PersistenceError, StoredEvent
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from quality_ledger import commands as c
 from quality_ledger.bounds import CHUNK_BYTES
@@ -98,6 +98,12 @@ class BatchAggregates:
                 aggregate = self.repository.get(aggregate_id)  # AggregateNotFoundError passes through
             self._chunk[aggregate_id] = aggregate
         return aggregate
+
+    @property
+    def event_store(self) -> EventStore[UUID]:
+        """The stored events only: what the chunk decided is on the aggregates it holds
+        (a campaign remembers the children it added until the store has them)."""
+        return self.repository.event_store
 
     def loaded(self, aggregate_id: UUID) -> LedgerAggregate[Any] | None:
         """The aggregate if the batch holds it, without asking the store."""

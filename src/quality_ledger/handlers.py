@@ -15,8 +15,10 @@ from typing import Any, NoReturn, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import EventStore
 
 from quality_ledger import commands as c
+from quality_ledger.children import children
 from quality_ledger.domain.activity import Activity, ActivityState
 from quality_ledger.domain.base import LedgerAggregate
 from quality_ledger.domain.campaign import BulletinRecord, Campaign, CampaignState, Department
@@ -47,6 +49,11 @@ class Aggregates(Protocol):
 
     def __contains__(self, aggregate_id: UUID) -> bool: ...
 
+    @property
+    def event_store(self) -> EventStore[UUID]:
+        """The stored events, per aggregate (a campaign's children are read from its stream)."""
+        ...
+
 
 class CommandContext:
     """What a handler may use: the repository, the policy and the actor.
@@ -61,6 +68,7 @@ class CommandContext:
         self.policy = policy
         self.actor = actor
         self._loaded: dict[UUID, LedgerAggregate] = {}  # type: ignore[type-arg]
+        self._absent: set[UUID] = set()
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         aggregate: object = self._loaded.get(aggregate_id)
@@ -73,6 +81,21 @@ class CommandContext:
         self._loaded[aggregate_id] = aggregate
         return aggregate
 
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or None if there is none of ``cls`` with that id (then
+        the authorization rules are told so too, rather than refused)."""
+        try:
+            return self.load(cls, aggregate_id)
+        except NotFound:
+            self._absent.add(aggregate_id)
+            return None
+
+    def children(self, campaign: Campaign, added: type[Campaign.ChildAdded], cls: type[A]) -> list[A]:
+        """The children ``added`` events of ``campaign`` name, each loaded: read
+        from the campaign's own stream (the state counts them, the views may
+        lag), once per command that needs them."""
+        return [self.load(cls, i) for i in children(self.repository.event_store, campaign, added)]
+
     def check_absent(self, cls: type[A], aggregate_id: UUID) -> None:
         if aggregate_id in self.repository:
             raise InvariantViolated(f"{cls.kind}-unique", f"{cls.kind} {aggregate_id} already exists")
@@ -83,7 +106,9 @@ class CommandContext:
     def activity(self, activity_id: UUID) -> ActivityState:
         return self.load(Activity, activity_id).state
 
-    def inspection(self, inspection_id: UUID) -> InspectionState:
+    def inspection(self, inspection_id: UUID) -> InspectionState | None:
+        if inspection_id in self._absent:  # a bulletin may list what does not exist
+            return None
         return self.load(Inspection, inspection_id).state
 
     def commendation(self, commendation_id: UUID) -> CommendationState:
@@ -152,7 +177,7 @@ def _(cmd: c.LaunchCampaign, ctx: CommandContext) -> Changes:
 @handle.register
 def _(cmd: c.ConcludeCampaign, ctx: CommandContext) -> Changes:
     campaign = organised(cmd, ctx, cmd.campaign_id)
-    activities = [ctx.load(Activity, i) for i in campaign.state.activity_ids]
+    activities = ctx.children(campaign, Campaign.ActivityAdded, Activity)
     unfinished = sum(not a.is_finished for a in activities)
     campaign.conclude(cmd.concluded_on, cmd.summary, unfinished, cmd.override_reason)
     return Changes(campaign)
@@ -161,13 +186,15 @@ def _(cmd: c.ConcludeCampaign, ctx: CommandContext) -> Changes:
 @handle.register
 def _(cmd: c.PublishBulletin, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
-    inspections = [ctx.load(Inspection, i) for i in cmd.inspection_ids if i in campaign.state.inspection_ids]
+    listed = [ctx.find(Inspection, i) for i in cmd.inspection_ids]
+    inspections = [i for i in listed if i is not None and i.state.campaign_id == campaign.id]
     ctx.permit(cmd)
+    own = frozenset(i.id for i in inspections)
     final = frozenset(i.id for i in inspections if i.state.has_final_verdict)
     bulletin = BulletinRecord(
         bulletin_id=cmd.new_id(), title=cmd.title, published_on=cmd.published_on, inspection_ids=cmd.inspection_ids
     )
-    campaign.publish_bulletin(bulletin, final)
+    campaign.publish_bulletin(bulletin, own, final)
     return Changes(campaign)
 
 
@@ -360,7 +387,7 @@ def _(cmd: c.NominateCraftsman, ctx: CommandContext) -> Changes:
     campaign = ctx.load(Campaign, cmd.campaign_id)
     ctx.permit(cmd)
     commendation_id = cmd.new_id()
-    campaign.add_commendation(commendation_id, cmd.nominating_department)
+    campaign.add_commendation(commendation_id, cmd.nominating_department, nominated=commendation_id in ctx.repository)
     commendation = Commendation.nominate(
         commendation_id,
         campaign_id=cmd.campaign_id,

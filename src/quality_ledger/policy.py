@@ -87,8 +87,9 @@ class Parties(Protocol):
     """The current state of the aggregates a command names: what the rules read.
 
     The ledger answers from its store (raising ``NotFound`` for what does not
-    exist); the testing kit from the state it tracks (``None`` where it
-    knows nothing).
+    exist, or ``None`` where the handler already found it absent: an
+    inspection a bulletin lists); the testing kit from the state it tracks
+    (``None`` where it knows nothing).
     """
 
     def campaign(self, campaign_id: UUID) -> CampaignState | None: ...
@@ -188,8 +189,8 @@ def _sole_inspector(command: c.PublishBulletin, parties: Parties) -> set[str]:
     campaign = parties.campaign(command.campaign_id)
     if campaign is None:
         return set()
-    listed = [parties.inspection(i) for i in command.inspection_ids if i in campaign.inspection_ids]
-    departments = {i.inspecting_department for i in listed if i is not None}
+    listed = [parties.inspection(i) for i in command.inspection_ids]
+    departments = {i.inspecting_department for i in listed if i is not None and i.campaign_id == command.campaign_id}
     return departments if len(departments) == 1 else set()
 
 

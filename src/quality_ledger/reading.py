@@ -27,6 +27,7 @@ from quality_ledger.bounds import (
     check_optional_id,
     check_text,
 )
+from quality_ledger.children import children
 from quality_ledger.domain.base import AggregateState, DomainEvent, LedgerAggregate
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import EventMeta, Frozen
@@ -112,12 +113,16 @@ def status_from_events(events: EventLog, campaign_id: UUID) -> CampaignFigures:
     if not isinstance(campaign, Campaign):
         msg = f"{campaign.kind} {campaign_id} is not a campaign"
         raise NotFound(msg)
-    state = campaign.view()
+    store = events.aggregate_events
+
+    def listed(added: type[Campaign.ChildAdded]) -> Iterator[Any]:
+        return (load(events, i).view() for i in children(store, campaign, added))
+
     return campaign_status(
-        state,
-        (load(events, i).view() for i in state.activity_ids),
-        (load(events, i).view() for i in state.inspection_ids),
-        (load(events, i).view() for i in state.commendation_ids),
+        campaign.view(),
+        listed(Campaign.ActivityAdded),
+        listed(Campaign.InspectionAdded),
+        listed(Campaign.CommendationAdded),
     )
 
 

@@ -72,7 +72,8 @@ def test_planning_an_activity_records_it_on_the_activity_and_its_campaign(ledger
     assert event_count(ledger) == before + 2
     assert ledger.history(activity_id)[0].name == "Activity.Planned"
     assert ledger.history(campaign_id)[-1].name == "Campaign.ActivityAdded"
-    assert ledger.get(campaign_id).activity_ids == (activity_id,)
+    assert ledger.history(campaign_id)[-1].payload == {"activity_id": str(activity_id)}
+    assert ledger.get(campaign_id).activities == 1
     activity = ledger.get(activity_id)
     assert activity.status is ActivityStatus.PLANNED
     assert {(p.metric, p.target, p.achieved) for p in activity.progress} == {("experts", 58, 0), ("enterprises", 88, 0)}
@@ -87,7 +88,7 @@ def test_the_lead_department_must_be_enlisted_in_the_campaign(ledger: Ledger, ca
     # then
     assert refused.value.rule == "activity-lead-enlisted"
     assert event_count(ledger) == before
-    assert ledger.get(campaign_id).activity_ids == ()
+    assert ledger.get(campaign_id).activities == 0
 
 
 # Schedule and start -------------------------------------------------------------

@@ -264,7 +264,7 @@ def test_no_activity_is_planned_in_a_concluded_campaign(ledger: Ledger, campaign
         plan_activity(ledger, campaign_id, "Late lecture")
     # then
     assert event_count(ledger) == before
-    assert ledger.get(campaign_id).activity_ids == ()
+    assert ledger.get(campaign_id).activities == 0
 
 
 def test_no_inspection_is_planned_in_a_concluded_campaign(ledger: Ledger, campaign_id: UUID) -> None:
@@ -276,7 +276,7 @@ def test_no_inspection_is_planned_in_a_concluded_campaign(ledger: Ledger, campai
         plan_inspection(ledger, campaign_id)
     # then
     assert event_count(ledger) == before
-    assert ledger.get(campaign_id).inspection_ids == ()
+    assert ledger.get(campaign_id).inspections == 0
 
 
 # Bulletins --------------------------------------------------------------------

@@ -8,31 +8,17 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Connection, select
 
 from quality_ledger import Ledger
 from quality_ledger.eventlog import EventLog
 from quality_ledger.projections import Views, views_engine
-from quality_ledger.projections.comparison import _neutral
-from quality_ledger.projections.schema import VIEW_TABLES
 from quality_ledger.scenarios import xian2017
+from tests.integration.whole_dump import whole_dump
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 GOLDEN_LOGS = sorted(p / "ledger.db" for p in GOLDEN.iterdir() if (p / "ledger.db").is_file())
-
-
-def whole_dump(connection: Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every view row in memory, ordered by primary key: how certificates were computed before."""
-    return {
-        table.name: [
-            {k: _neutral(v) for k, v in row.items()}
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-        ]
-        for table in VIEW_TABLES
-    }
 
 
 def whole_dump_digest(ledger: Ledger, position: int) -> str:

@@ -13,6 +13,11 @@ present and equal, and fields the actual has beyond those are allowed. Lists
 must have the same length and order; mappings that are data (counts by state,
 ids to figures) must have exactly the same keys; every value is equal exactly,
 with the same JSON type, once serialised as ``model_dump(mode="json")`` would.
+
+One documented exception, :data:`RETIRED`: a state field dropped on purpose
+(a campaign's id lists, which made replay quadratic: issue 14) is checked
+where its information now lives: the count that replaced it, and the
+campaign's own ``*Added`` events, which must list the same ids in the same order.
 """
 
 from __future__ import annotations
@@ -67,6 +72,30 @@ def assert_matches(expected: Any, actual: Any, where: str = "", *, document: boo
     else:
         value = to_jsonable_python(actual)
         assert (type(value), value) == (type(expected), expected), f"{where}: {value!r} != expected {expected!r}"
+
+
+RETIRED: dict[tuple[str, str], tuple[str, str]] = {
+    ("CampaignState", "activity_ids"): ("activities", "activity_id"),
+    ("CampaignState", "inspection_ids"): ("inspections", "inspection_id"),
+    ("CampaignState", "commendation_ids"): ("commendations", "commendation_id"),
+}
+"""(state model, retired field) -> (the count replacing it, the ``*Added`` payload field listing the ids)."""
+
+
+def assert_state_matches(expected: dict[str, Any], ledger: Ledger, aggregate_id: UUID, version: int | None) -> None:
+    """``assert_matches`` for an aggregate's state, the :data:`RETIRED` fields checked where they live now."""
+    actual = ledger.get(aggregate_id, version=version)
+    where = f"state {aggregate_id}" + (f" v{version}" if version is not None else "")
+    remaining = dict(expected)
+    for (model, field), (count, listed) in RETIRED.items():
+        if type(actual).__name__ != model or field not in remaining:
+            continue
+        ids = remaining.pop(field)
+        upto = actual.version
+        added = [e.payload[listed] for e in ledger.history(aggregate_id) if e.version <= upto and listed in e.payload]
+        assert added == ids, f"{where}.{field}: the stream lists {added}, expected {ids}"
+        assert getattr(actual, count) == len(ids), f"{where}.{count}: {getattr(actual, count)} != {len(ids)}"
+    assert_matches(remaining, actual, where)
 
 
 @dataclass(frozen=True)
@@ -139,12 +168,11 @@ def test_golden_log_events_read_as_recorded(golden: Golden) -> None:
 def test_golden_log_aggregates_have_the_recorded_states(golden: Golden) -> None:
     # then: every aggregate, now and at versions around its snapshot, is as its writer saw it
     for aggregate_id, state in golden.expected["aggregates"].items():
-        assert_matches(state, golden.ledger.get(UUID(aggregate_id)), f"state {aggregate_id}")
+        assert_state_matches(state, golden.ledger, UUID(aggregate_id), None)
     assert golden.expected["versions"], "the golden log should hold a snapshotted aggregate"
     for aggregate_id, versions in golden.expected["versions"].items():
         for version, state in versions.items():
-            actual = golden.ledger.get(UUID(aggregate_id), version=int(version))
-            assert_matches(state, actual, f"state {aggregate_id} v{version}")
+            assert_state_matches(state, golden.ledger, UUID(aggregate_id), int(version))
 
 
 def test_golden_log_rebuilt_views_give_the_recorded_figures(golden: Golden) -> None:

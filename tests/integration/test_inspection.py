@@ -229,7 +229,7 @@ def test_planning_an_inspection_records_it_in_its_campaign(ledger: Ledger, campa
     assert state.status is InspectionStatus.PLANNED
     assert state.campaign_id == campaign_id
     assert state.inspecting_department == "XA-QTS"
-    assert receipt.aggregate_id in ledger.get(campaign_id).inspection_ids  # type: ignore[attr-defined]
+    assert ledger.history(campaign_id)[-1].payload == {"inspection_id": str(receipt.aggregate_id)}
 
 
 def test_an_inspection_needs_an_existing_campaign(ledger: Ledger, campaign_id: UUID) -> None:

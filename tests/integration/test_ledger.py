@@ -170,7 +170,7 @@ def test_a_refused_command_touching_two_aggregates_records_on_neither(ledger: Le
         ledger.execute(plan_activity(campaign_id), FDA)
     # then
     assert event_count(ledger) == before
-    assert ledger.get(campaign_id).activity_ids == ()
+    assert ledger.get(campaign_id).activities == 0
 
 
 # Idempotency --------------------------------------------------------------------

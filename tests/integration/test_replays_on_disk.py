@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from quality_ledger import Ledger
 from quality_ledger.errors import IntegrityError, LedgerError
-from quality_ledger.projections.comparison import RowDifference, _neutral
+from quality_ledger.projections.comparison import RowDifference
 from quality_ledger.projections.schema import VIEW_TABLES
 from quality_ledger.projections.tables import metadata
 from quality_ledger.scenarios import xian2017
 from quality_ledger.scratch import PREFIX
+from tests.integration.whole_dump import whole_dump
 
 targets = metadata.tables["ql_targets"]
 departments = metadata.tables["ql_departments"]
@@ -124,17 +125,6 @@ def test_a_replay_never_falls_back_to_the_working_directory(
 
 
 # verify_views -----------------------------------------------------------------
-
-
-def whole_dump(connection: Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every view row in memory, ordered by primary key (the oracle)."""
-    return {
-        table.name: [
-            {k: _neutral(v) for k, v in row.items()}
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-        ]
-        for table in VIEW_TABLES
-    }
 
 
 def whole_compare(

@@ -80,14 +80,22 @@ def views(ledger: Ledger, ids: Iterable[UUID], kind: type[V]) -> list[V]:
     return found
 
 
+def added(ledger: Ledger, campaign_id: UUID, field: str) -> list[UUID]:
+    """The children the campaign's stream lists (its state only counts them), in the order they joined."""
+    return [UUID(e.payload[field]) for e in ledger.history(campaign_id) if field in e.payload]
+
+
 def read(ledger: Ledger, campaign_id: UUID) -> Recorded:
     [campaign] = views(ledger, [campaign_id], CampaignState)
-    return Recorded(
+    recorded = Recorded(
         campaign,
-        views(ledger, campaign.activity_ids, ActivityState),
-        views(ledger, campaign.inspection_ids, InspectionState),
-        views(ledger, campaign.commendation_ids, CommendationState),
+        views(ledger, added(ledger, campaign_id, "activity_id"), ActivityState),
+        views(ledger, added(ledger, campaign_id, "inspection_id"), InspectionState),
+        views(ledger, added(ledger, campaign_id, "commendation_id"), CommendationState),
     )
+    counted = (campaign.activities, campaign.inspections, campaign.commendations)
+    assert counted == (len(recorded.activities), len(recorded.inspections), len(recorded.commendations))
+    return recorded
 
 
 def count(values: list[str]) -> dict[str, int]:

@@ -77,8 +77,8 @@ class DeskMachine(LedgerMachine):
     def notices_go_to_overdue_rectifications_only(self) -> None:
         """On a rectification's due date and the day after, the desk's notices
         are exactly the open rectifications due before that day."""
-        for campaign_id, campaign in self.state.campaigns.items():
-            inspections = [self.state.inspections[i] for i in campaign.inspection_ids]
+        for campaign_id in self.state.campaigns:
+            inspections = [self.state.inspections[i] for i in self.state.inspection_ids(campaign_id)]
             due = {i.rectification.due_on for i in inspections if i.rectification is not None}
             for on in {day for d in due for day in (d, shift(d, 1))}:
                 expected = {i.id for i in inspections if i.rectification_overdue(on)}

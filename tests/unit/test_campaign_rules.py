@@ -75,10 +75,10 @@ def test_a_bulletin_lists_only_final_verdicts_of_the_campaign() -> None:
         bulletin_id=UUID(int=7), title="通报", published_on=date(2017, 9, 20), inspection_ids=(INSPECTION,)
     )
     gwt.given(PLANNED, ENLISTED, LAUNCHED).when(
-        Campaign.publish_bulletin, bulletin, frozenset({INSPECTION})
+        Campaign.publish_bulletin, bulletin, frozenset(), frozenset({INSPECTION})
     ).then_raises(InvariantViolated, rule="bulletin-own-inspections")
     gwt.given(PLANNED, ENLISTED, LAUNCHED, INSPECTION_ADDED).when(
-        Campaign.publish_bulletin, bulletin, frozenset()
+        Campaign.publish_bulletin, bulletin, frozenset({INSPECTION}), frozenset()
     ).then_raises(InvariantViolated, rule="bulletin-final-verdicts")
 
 

@@ -1,4 +1,12 @@
-"""The campaign: a time-boxed programme that enlists departments and concludes."""
+"""The campaign: a time-boxed programme that enlists departments and concludes.
+
+A campaign's state holds what its own rules need, and how many activities,
+inspections and commendations it has, but not their ids: a list growing with
+every ``*Added`` event made each replay quadratic and each snapshot as large
+as the campaign. The ids stay in the campaign's own stream (the ``*Added``
+events, read by :mod:`quality_ledger.children` where a decision needs them)
+and in the views (activity board, inspection register).
+"""
 
 from __future__ import annotations
 
@@ -37,9 +45,12 @@ class CampaignState(AggregateState):
     focus_areas: tuple[FocusArea, ...]
     status: CampaignStatus = CAMPAIGN.initial
     departments: tuple[Department, ...] = ()
-    activity_ids: tuple[UUID, ...] = ()
-    inspection_ids: tuple[UUID, ...] = ()
-    commendation_ids: tuple[UUID, ...] = ()
+    activities: int = 0
+    """How many activities were added (their ids: ``ActivityAdded`` events, the activity board)."""
+    inspections: int = 0
+    """How many inspections were added (their ids: ``InspectionAdded`` events, the inspection register)."""
+    commendations: int = 0
+    """How many craftsmen were nominated (their ids: ``CommendationAdded`` events)."""
     bulletins: tuple[BulletinRecord, ...] = ()
     launched_on: date | None = None
     concluded_on: date | None = None
@@ -83,24 +94,44 @@ class Campaign(LedgerAggregate[CampaignState]):
         def apply(self, aggregate: Any) -> None:
             aggregate.evolve(status=CAMPAIGN.after("Launched"), launched_on=self.launched_on)
 
-    class ActivityAdded(Event):
+    class ChildAdded:
+        """Marks the events by which an activity, inspection or commendation
+        joins the campaign: the one place its id is listed. A plain mixin, not
+        an event: nothing is ever stored as this class."""
+
+        @property
+        def child_id(self) -> UUID:
+            raise NotImplementedError
+
+    class ActivityAdded(Event, ChildAdded):
         activity_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(activity_ids=(*aggregate.state.activity_ids, self.activity_id))
+        @property
+        def child_id(self) -> UUID:
+            return self.activity_id
 
-    class InspectionAdded(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(activities=aggregate.state.activities + 1)
+
+    class InspectionAdded(Event, ChildAdded):
         inspection_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.evolve(inspection_ids=(*aggregate.state.inspection_ids, self.inspection_id))
+        @property
+        def child_id(self) -> UUID:
+            return self.inspection_id
 
-    class CommendationAdded(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.evolve(inspections=aggregate.state.inspections + 1)
+
+    class CommendationAdded(Event, ChildAdded):
         commendation_id: UUID
 
+        @property
+        def child_id(self) -> UUID:
+            return self.commendation_id
+
         def apply(self, aggregate: Any) -> None:
-            ids = (*aggregate.state.commendation_ids, self.commendation_id)
-            aggregate.evolve(commendation_ids=ids)
+            aggregate.evolve(commendations=aggregate.state.commendations + 1)
 
     class BulletinPublished(Event):
         bulletin: BulletinRecord
@@ -171,31 +202,32 @@ class Campaign(LedgerAggregate[CampaignState]):
     def add_activity(self, activity_id: UUID, lead_department: str) -> None:
         self.check_transition("add_activity")
         self.check_enlisted(lead_department, "activity-lead-enlisted")
-        self.trigger_event(self.ActivityAdded, activity_id=activity_id)
+        self._add_child(self.ActivityAdded, activity_id=activity_id)
 
     def add_inspection(self, inspection_id: UUID, inspecting_department: str) -> None:
         self.check_transition("add_inspection")
         self.check_enlisted(inspecting_department, "inspecting-department-enlisted")
-        self.trigger_event(self.InspectionAdded, inspection_id=inspection_id)
+        self._add_child(self.InspectionAdded, inspection_id=inspection_id)
 
-    def add_commendation(self, commendation_id: UUID, nominating_department: str) -> None:
+    def add_commendation(self, commendation_id: UUID, nominating_department: str, nominated: bool) -> None:
+        """``nominated``: whether the commendation ``commendation_id`` (one per
+        person and employer in a campaign) exists already, as the application found it."""
         self.check_transition("add_commendation")
         self.check_enlisted(nominating_department, "nominating-department-enlisted")
-        self.check(
-            commendation_id not in self.state.commendation_ids,
-            "commended-once-per-campaign",
-            "this person is already nominated in this campaign",
-        )
-        self.trigger_event(self.CommendationAdded, commendation_id=commendation_id)
+        self.check(not nominated, "commended-once-per-campaign", "this person is already nominated in this campaign")
+        self._add_child(self.CommendationAdded, commendation_id=commendation_id)
 
-    def publish_bulletin(self, bulletin: BulletinRecord, final_inspections: frozenset[UUID]) -> None:
-        """``final_inspections``: those of the listed ones whose verdict is final,
-        as the application found them."""
+    def publish_bulletin(
+        self, bulletin: BulletinRecord, own_inspections: frozenset[UUID], final_inspections: frozenset[UUID]
+    ) -> None:
+        """``own_inspections``: those of the listed ones that belong to this
+        campaign; ``final_inspections``: those whose verdict is final; both as
+        the application found them (from the inspections themselves)."""
         self.check_transition("publish_bulletin")
         self.check(bool(bulletin.inspection_ids), "bulletin-not-empty", "a bulletin lists inspections")
         for inspection_id in bulletin.inspection_ids:
             self.check(
-                inspection_id in self.state.inspection_ids,
+                inspection_id in own_inspections,
                 "bulletin-own-inspections",
                 f"inspection {inspection_id} is not in this campaign",
             )
@@ -234,6 +266,12 @@ class Campaign(LedgerAggregate[CampaignState]):
             override_reason=override_reason if unfinished else None,
         )
 
+    def _add_child(self, event_class: type[Event], **child: UUID) -> None:
+        """Record that a child joined, and remember the event until the store
+        has it (:func:`unsaved_children`)."""
+        self.trigger_event(event_class, **child)
+        self.__dict__.setdefault(_UNSAVED, []).append((self.version, self._pending_events[-1]))
+
     # Guards -----------------------------------------------------------------
 
     def check_enlisted(self, department: str, rule: str) -> None:
@@ -242,6 +280,20 @@ class Campaign(LedgerAggregate[CampaignState]):
             rule,
             f"{department} is not enlisted in campaign {self.state.title!r}",
         )
+
+
+_UNSAVED = "_unsaved_children"
+
+
+def unsaved_children(campaign: Campaign, stored_version: int) -> list[Campaign.ChildAdded]:
+    """The ``*Added`` events ``campaign`` (this object) decided after
+    ``stored_version``, the last version the store holds: a batch decides many
+    commands before storing any, so a command may need children the store
+    has not got yet. Kept beside the state, not in it: never replayed, never
+    in a snapshot, and what the store has is forgotten here."""
+    decided: list[tuple[int, object]] = campaign.__dict__.get(_UNSAVED, [])
+    decided[:] = [(version, e) for version, e in decided if version > stored_version]
+    return [e for _, e in decided if isinstance(e, Campaign.ChildAdded)]
 
 
 # Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).

@@ -77,6 +77,8 @@ class CommandPromises:
     # What :meth:`execute` assigns, declared (not set) so that mypy types them as the machine does.
     state: LedgerState
     focus: UUID | None
+    executed: list[Executed]
+    """Every step executed, in order (set by the machine): what find_failure replays."""
 
     def execute(
         self: _Machine, step: Step, *, must_succeed: bool = False, must_refuse: str | None = None

@@ -16,13 +16,13 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from quality_ledger.testing.reduction import MachineFailure, _reduced
 
 if TYPE_CHECKING:
-    from quality_ledger.testing.machine import LedgerMachine
+    from quality_ledger.testing.command_promises import CommandPromises
 
 __all__ = ["find_failure"]
 
 
 def find_failure(
-    machine: type[LedgerMachine], *, max_examples: int = 300, seed: int | None = None, **overrides: Any
+    machine: type[CommandPromises], *, max_examples: int = 300, seed: int | None = None, **overrides: Any
 ) -> MachineFailure:
     """Run ``machine`` until a program fails, then reduce that program to the
     commands the failure needs.
@@ -43,9 +43,9 @@ def find_failure(
     site-packages (tests/kit/test_reproducible.py says which).
     Raises ``AssertionError`` if no program fails.
     """
-    runs: list[LedgerMachine] = []
+    runs: list[CommandPromises] = []
 
-    def recorded() -> LedgerMachine:
+    def recorded() -> CommandPromises:
         run = machine()
         runs.append(run)
         return run

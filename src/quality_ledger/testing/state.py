@@ -4,12 +4,16 @@ Strategies need it to draw the next *valid* command (which step each
 aggregate may take now, with which dates); the state machine's invariants
 need it to compare the live ledger with replays: two readings are equal with
 ``==`` exactly when every aggregate's state is. Campaigns are the roots: an
-activity, inspection or commendation is always listed by its campaign, so
-reading the campaigns finds everything else.
+activity, inspection or commendation always joins its campaign by an
+``*Added`` event in the campaign's stream, so reading the campaigns' streams
+finds everything else. A campaign's state only counts its children; the
+state here keeps each kind in the order it joined, and
+:meth:`LedgerState.activity_ids` and its siblings list one campaign's.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +25,7 @@ from eventsourcing.application import Repository
 
 from quality_ledger.domain.activity import ActivityState
 from quality_ledger.domain.base import AggregateState
-from quality_ledger.domain.campaign import CampaignState
+from quality_ledger.domain.campaign import Campaign, CampaignState
 from quality_ledger.domain.commendation import CommendationState
 from quality_ledger.domain.inspection import InspectionState
 from quality_ledger.errors import NotFound
@@ -30,10 +34,13 @@ from quality_ledger.eventlog import EventLog
 if TYPE_CHECKING:
     from quality_ledger.ledger import Ledger
 
-__all__ = ["LedgerState", "Loader"]
+__all__ = ["LedgerState", "Lister", "Loader", "listed_by"]
 
 Loader = Callable[[UUID], AggregateState]
 """Reads one aggregate's current state (``ledger.get``, or a replay)."""
+
+Lister = Callable[[UUID], Iterable[UUID]]
+"""A campaign's children (activities, inspections, commendations), in the order they joined."""
 
 V = TypeVar("V", bound=AggregateState)
 
@@ -56,7 +63,7 @@ class LedgerState:
         """Through the public ``ledger.get``; every campaign the views list when
         ``campaign_ids`` is not given."""
         ids = campaign_ids if campaign_ids is not None else (line.campaign_id for line in ledger.campaigns())
-        return cls.load(ledger.get, ids)
+        return cls.load(ledger.get, ids, listed_by(ledger))
 
     @classmethod
     def replayed(cls, ledger: Ledger, campaign_ids: Iterable[UUID]) -> LedgerState:
@@ -71,35 +78,72 @@ class LedgerState:
             view: AggregateState = repository.get(aggregate_id).view()
             return view
 
-        return cls.load(replay, campaign_ids)
+        return cls.load(replay, campaign_ids, listed_by(ledger))
 
     @classmethod
-    def load(cls, get: Loader, campaign_ids: Iterable[UUID]) -> LedgerState:
-        """With any loader: campaigns first, then whatever each lists."""
+    def load(cls, get: Loader, campaign_ids: Iterable[UUID], children: Lister) -> LedgerState:
+        """With any loader: campaigns first, then the children ``children`` lists for each."""
         campaigns = {i: _as(CampaignState, get(i)) for i in dict.fromkeys(campaign_ids)}
-        listed = campaigns.values()
+        kinds: dict[type[AggregateState], dict[UUID, AggregateState]] = {
+            ActivityState: {},
+            InspectionState: {},
+            CommendationState: {},
+        }
+        for campaign_id in campaigns:
+            for child_id in children(campaign_id):
+                child = get(child_id)
+                if type(child) not in kinds:
+                    msg = f"{child_id} is a {type(child).__name__}, not a campaign's child"
+                    raise NotFound(msg)
+                kinds[type(child)][child_id] = child
         return cls(
             campaigns=_frozen(campaigns),
-            activities=_frozen({i: _as(ActivityState, get(i)) for c in listed for i in c.activity_ids}),
-            inspections=_frozen({i: _as(InspectionState, get(i)) for c in listed for i in c.inspection_ids}),
-            commendations=_frozen({i: _as(CommendationState, get(i)) for c in listed for i in c.commendation_ids}),
+            activities=_frozen({i: _as(ActivityState, s) for i, s in kinds[ActivityState].items()}),
+            inspections=_frozen({i: _as(InspectionState, s) for i, s in kinds[InspectionState].items()}),
+            commendations=_frozen({i: _as(CommendationState, s) for i, s in kinds[CommendationState].items()}),
         )
 
     def refreshed(self, get: Loader, changed: Iterable[UUID], campaign_ids: Iterable[UUID]) -> LedgerState:
         """This state with the ``changed`` aggregates read again through ``get``
-        (and any that a changed campaign now lists): after a command, cheaper
-        than reading everything."""
+        (a changed aggregate this state does not know yet is a new child of its
+        campaign, after those it knows): after a command, cheaper than reading
+        everything."""
         stale = set(changed)
         known: dict[UUID, AggregateState] = {}
         for views in self.as_dict().values():
             known.update(views)
+        fresh: dict[UUID, AggregateState] = {}
+        for aggregate_id in stale:
+            with contextlib.suppress(NotFound):  # a changed id need not exist (a refused command's)
+                fresh[aggregate_id] = get(aggregate_id)
+        known.update(fresh)
+        held = set(self.aggregate_ids)
+        joined = [s for i, s in fresh.items() if i not in held and not isinstance(s, CampaignState)]
 
         def load(aggregate_id: UUID) -> AggregateState:
-            if aggregate_id in known and aggregate_id not in stale:
-                return known[aggregate_id]
-            return get(aggregate_id)
+            return known[aggregate_id] if aggregate_id in known else get(aggregate_id)
 
-        return LedgerState.load(load, campaign_ids)
+        def children(campaign_id: UUID) -> list[UUID]:
+            new = [s.id for s in joined if getattr(s, "campaign_id", None) == campaign_id]
+            return [*self.children_of(campaign_id), *new]
+
+        return LedgerState.load(load, campaign_ids, children)
+
+    def activity_ids(self, campaign_id: UUID) -> tuple[UUID, ...]:
+        """The campaign's activities, in the order they were added."""
+        return tuple(i for i, a in self.activities.items() if a.campaign_id == campaign_id)
+
+    def inspection_ids(self, campaign_id: UUID) -> tuple[UUID, ...]:
+        """The campaign's inspections, in the order they were added."""
+        return tuple(i for i, a in self.inspections.items() if a.campaign_id == campaign_id)
+
+    def commendation_ids(self, campaign_id: UUID) -> tuple[UUID, ...]:
+        """The campaign's commendations, in the order they were added."""
+        return tuple(i for i, a in self.commendations.items() if a.campaign_id == campaign_id)
+
+    def children_of(self, campaign_id: UUID) -> tuple[UUID, ...]:
+        """Every child of the campaign this state holds, each kind in the order it joined."""
+        return (*self.activity_ids(campaign_id), *self.inspection_ids(campaign_id), *self.commendation_ids(campaign_id))
 
     def as_dict(self) -> dict[str, dict[UUID, AggregateState]]:
         return {
@@ -159,6 +203,21 @@ class LedgerState:
             if commendation.conferred_on is not None:
                 days.add(commendation.conferred_on)
         return tuple(sorted(days))
+
+
+def listed_by(ledger: Ledger) -> Lister:
+    """A campaign's children as its stream lists them (``ledger.history``: the
+    ``*Added`` events), in the order they joined."""
+    fields = {
+        Campaign.ActivityAdded.__qualname__: "activity_id",
+        Campaign.InspectionAdded.__qualname__: "inspection_id",
+        Campaign.CommendationAdded.__qualname__: "commendation_id",
+    }
+
+    def children(campaign_id: UUID) -> list[UUID]:
+        return [UUID(str(e.payload[fields[e.name]])) for e in ledger.history(campaign_id) if e.name in fields]
+
+    return children
 
 
 def _as(cls: type[V], state: AggregateState) -> V:

@@ -45,7 +45,7 @@ __all__ = [
 
 def activity_board(state: LedgerState, campaign_id: UUID) -> list[ActivityRow]:
     """Every activity of the campaign as it stands, with each target's progress."""
-    return [_activity_row(state.activities[i]) for i in state.campaigns[campaign_id].activity_ids]
+    return [_activity_row(state.activities[i]) for i in state.activity_ids(campaign_id)]
 
 
 def _activity_row(activity: ActivityState) -> ActivityRow:
@@ -70,7 +70,7 @@ def _activity_row(activity: ActivityState) -> ActivityRow:
 def inspection_register(state: LedgerState, campaign_id: UUID, as_of: date) -> list[InspectionRow]:
     """Every inspection of the campaign; ``overdue`` in the domain's own words
     (:meth:`InspectionState.rectification_overdue`) on ``as_of``."""
-    return [_register_row(state.inspections[i], as_of) for i in state.campaigns[campaign_id].inspection_ids]
+    return [_register_row(state.inspections[i], as_of) for i in state.inspection_ids(campaign_id)]
 
 
 def _register_row(inspection: InspectionState, as_of: date) -> InspectionRow:
@@ -102,7 +102,7 @@ def bulletin(state: LedgerState, campaign_id: UUID, bulletin_id: UUID | None = N
     or, with ``bulletin_id``, the inspections that published bulletin lists, as
     they stand now. An id the campaign never published lists nothing."""
     campaign = state.campaigns[campaign_id]
-    inspections = [state.inspections[i] for i in campaign.inspection_ids]
+    inspections = [state.inspections[i] for i in state.inspection_ids(campaign_id)]
     if bulletin_id is None:
         chosen = [i for i in inspections if i.verdict is not None]
     else:
@@ -133,8 +133,8 @@ def department_scorecard(state: LedgerState, campaign_id: UUID, as_of: date) -> 
     """Per enlisted department: the activities it leads (all of them, then those
     completed, those cancelled), the inspections it runs, its overdue rectifications."""
     campaign = state.campaigns[campaign_id]
-    activities = [state.activities[i] for i in campaign.activity_ids]
-    inspections = [state.inspections[i] for i in campaign.inspection_ids]
+    activities = [state.activities[i] for i in state.activity_ids(campaign_id)]
+    inspections = [state.inspections[i] for i in state.inspection_ids(campaign_id)]
     lines = []
     for department in campaign.departments:
         led = [a.status for a in activities if a.lead_department == department.code]

@@ -23,7 +23,7 @@ def check_commendation(state: LedgerState, commendation: CommendationState) -> N
     )
     same_person = [
         other.id
-        for other in (state.commendations[c] for c in campaign.commendation_ids)
+        for other in (state.commendations[c] for c in state.commendation_ids(campaign.id))
         if other.id != i
         and (natural_key(other.person), natural_key(other.employer))
         == (natural_key(commendation.person), natural_key(commendation.employer))

@@ -27,7 +27,7 @@ def check_inspection(state: LedgerState, inspection: InspectionState) -> None:
     )
     if inspection.activity_id is not None:
         expect(
-            inspection.activity_id in campaign.activity_ids,
+            inspection.activity_id in state.activity_ids(campaign.id),
             "inspection-activity-in-campaign",
             i,
             f"activity {inspection.activity_id} belongs to another campaign",

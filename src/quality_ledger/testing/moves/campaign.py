@@ -55,7 +55,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]
         return _issuer(draw, state, c.LaunchCampaign(campaign_id=campaign.id, launched_on=launched_on))
 
     def conclude(draw: st.DrawFn) -> Step:
-        unfinished = any(state.activities[a].status not in FINISHED_ACTIVITY for a in campaign.activity_ids)
+        unfinished = any(state.activities[a].status not in FINISHED_ACTIVITY for a in state.activity_ids(campaign.id))
         command = c.ConcludeCampaign(
             campaign_id=campaign.id,
             concluded_on=_on_or_after(draw, since, 40),
@@ -64,7 +64,7 @@ def _campaign_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]
         )
         return _issuer(draw, state, command)
 
-    final = [i for i in campaign.inspection_ids if state.inspections[i].has_final_verdict]
+    final = [i for i in state.inspection_ids(campaign.id) if state.inspections[i].has_final_verdict]
 
     def publish(draw: st.DrawFn) -> Step:
         command = c.PublishBulletin(
@@ -113,11 +113,11 @@ def _creation_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]
                 st.dictionaries(metrics(), st.integers(1, 200), min_size=int(not draw(_one_in(4))), max_size=2)
             ),
         )
-        return _issuer(draw, state, _unique(command, "title", campaign.activity_ids))
+        return _issuer(draw, state, _unique(command, "title", state.activity_ids(campaign.id)))
 
     def plan_inspection(draw: st.DrawFn) -> Step:
         inspector = draw(_pick(enlisted))
-        activity_ids = (None, *campaign.activity_ids)
+        activity_ids = (None, *state.activity_ids(campaign.id))
         command = c.PlanInspection(
             campaign_id=campaign.id,
             activity_id=draw(_pick(activity_ids)),
@@ -130,7 +130,7 @@ def _creation_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]
             planned_on=_day_within(draw, campaign),
         )
         # Under another department's activity, only the organiser may plan it: the rules decide.
-        return _issuer(draw, state, _unique(command, "reference", campaign.inspection_ids))
+        return _issuer(draw, state, _unique(command, "reference", state.inspection_ids(campaign.id)))
 
     def nominate(draw: st.DrawFn) -> Step:
         department = draw(_pick(enlisted))
@@ -141,7 +141,7 @@ def _creation_moves(state: LedgerState, campaign: CampaignState) -> list[Tagged]
             deeds=draw(_words()),
             nominating_department=department,
         )
-        return _issuer(draw, state, _unique(command, "person", campaign.commendation_ids))
+        return _issuer(draw, state, _unique(command, "person", state.commendation_ids(campaign.id)))
 
     offers: list[tuple[str, Tagged, bool]] = [
         ("add_inspection", (c.PlanInspection, plan_inspection), bool(enlisted)),

@@ -20,7 +20,9 @@ def _commendation_offers(state: LedgerState, commendation: CommendationState) ->
     """Every step a commendation could take, whatever its status."""
     campaign = state.campaigns[commendation.campaign_id]
     cid = commendation.id
-    ceremonies = [a for a in campaign.activity_ids if state.activities[a].activity_kind is ActivityKind.AWARD_CEREMONY]
+    ceremonies = [
+        a for a in state.activity_ids(campaign.id) if state.activities[a].activity_kind is ActivityKind.AWARD_CEREMONY
+    ]
 
     def review(draw: st.DrawFn) -> c.Command:
         approved = draw(st.booleans())

@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 from pathlib import Path
 
 import pytest
 
 from quality_ledger import Actor, Ledger
-from quality_ledger.cli import exits, main
+from quality_ledger.cli import exits
 from quality_ledger.cli.importing import line_of
 from quality_ledger.scenarios import xian2017
 from quality_ledger.scenarios.planner import Step, plan
 from tests.conftest import event_count
-
-ONE_LINE = re.compile(r"\Aquality-ledger: [^\n]+\n\Z")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.integration.test_cli import ONE_LINE, run
 
 
 @pytest.fixture(scope="module")
