@@ -63,8 +63,7 @@ def inspection_lifecycles(
             )
         failed: set[str] = set()
         for sample_id in samples:
-            passed = draw(st.booleans())
-            items = () if passed else tuple(draw(st.lists(names(), min_size=1, max_size=2)))
+            passed, items = _outcome(draw)
             if not passed:
                 failed.add(sample_id)
             commands.append(
@@ -84,8 +83,7 @@ def inspection_lifecycles(
             clock.today = max(clock.today, lodged_on)
             commands.append(c.ObjectToResult(inspection_id=inspection_id, sample_id=sample_id, lodged_on=lodged_on))
         for sample_id in objected:
-            passed = draw(st.booleans())
-            items = () if passed else tuple(draw(st.lists(names(), min_size=1, max_size=2)))
+            passed, items = _outcome(draw)
             if passed:
                 failed.discard(sample_id)
             commands.append(
@@ -149,3 +147,9 @@ def _follow_ups(inspection_id: UUID, clock: _Clock) -> Strategy[list[c.Command]]
         return commands
 
     return follow_ups()
+
+
+def _outcome(draw: st.DrawFn) -> tuple[bool, tuple[str, ...]]:
+    """A test's outcome: passed, or failed with one or two nonconforming items."""
+    passed = draw(st.booleans())
+    return passed, () if passed else tuple(draw(st.lists(names(), min_size=1, max_size=2)))
