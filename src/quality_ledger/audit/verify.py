@@ -22,118 +22,39 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
-from uuid import UUID
-
-from eventsourcing.persistence import Notification
 
 from quality_ledger.audit.chain import (
     GENESIS,
     TAILS,
     ChainedRecorder,
     Link,
-    content_digest,
-    next_link,
 )
-from quality_ledger.domain.values import Frozen
-from quality_ledger.errors import IntegrityError, InvalidCommand
+from quality_ledger.audit.exact import PAGE, _digester, _exact_walk, links
+from quality_ledger.audit.reports import Break, BreakKind, Checkpoint, VerifyReport, generate_key
+from quality_ledger.errors import InvalidCommand
 
-BreakKind = Literal[
-    "content-changed", "missing", "inserted", "reordered", "chain-altered", "tail-cut", "rewritten", "checkpoint-forged"
+__all__ = [
+    "PAGE",
+    "Break",
+    "BreakKind",
+    "Checkpoint",
+    "VerifyReport",
+    "checkpoint",
+    "generate_key",
+    "links",
+    "verify",
+    "walk",
 ]
-PAGE = 2000
+
+
 _LENGTH = struct.Struct(">Q").pack
+
+
 _SHORT = tuple(_LENGTH(n) for n in range(1024))
 """Length prefixes of ids, versions, topics and positions, looked up rather
 than packed (a longer part takes the exact walk, which packs any length)."""
-
-
-class Break(Frozen):
-    """The first place where the log is not what was recorded."""
-
-    position: int
-    kind: BreakKind
-    notification_id: int | None = None
-    aggregate_id: UUID | None = None
-    version: int | None = None
-    detail: str = ""
-
-    def __str__(self) -> str:
-        where = f" ({self.aggregate_id} v{self.version})" if self.aggregate_id else ""
-        return f"position {self.position}: {self.kind}{where}: {self.detail}"
-
-
-class Checkpoint(Frozen):
-    """What the log was at one moment: its size and the link at its head."""
-
-    size: int
-    head: str
-    created_at: datetime
-    public_key: str | None = None
-    signature: str | None = None
-
-    def message(self) -> bytes:
-        return f"quality_ledger checkpoint v1\n{self.size}\n{self.head}\n{self.created_at.isoformat()}".encode()
-
-    def signed(self, private_key_pem: bytes) -> Checkpoint:
-        """This checkpoint signed with an Ed25519 private key (PEM)."""
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        key = serialization.load_pem_private_key(private_key_pem, password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            msg = "checkpoints are signed with an Ed25519 key"
-            raise IntegrityError(msg)
-        public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return self.model_copy(update={"public_key": public.hex(), "signature": key.sign(self.message()).hex()})
-
-    def signature_valid(self, public_key_hex: str | None = None) -> bool:
-        """True if signed by ``public_key_hex`` (default: the key it names)."""
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        key_hex = public_key_hex or self.public_key
-        if not (key_hex and self.signature):
-            return False
-        try:
-            Ed25519PublicKey.from_public_bytes(bytes.fromhex(key_hex)).verify(
-                bytes.fromhex(self.signature), self.message()
-            )
-        except (InvalidSignature, ValueError):
-            return False
-        return True
-
-
-class VerifyReport(Frozen):
-    ok: bool
-    checked: int
-    head: str
-    first_break: Break | None = None
-    checkpoint: Checkpoint | None = None
-    """The checkpoint the whole log was held to (``against``)."""
-    certificate_ok: bool | None = None
-    since: Checkpoint | None = None
-    """The trusted checkpoint the walk started after: ``checked`` counts only what follows it."""
-    chain_format: int | None = None
-    """The digest format the chain was checked in (1 or 2; see :mod:`quality_ledger.audit.chain`)."""
-
-    def raise_for_break(self) -> None:
-        if not self.ok:
-            msg = f"the log was altered: {self.first_break}"
-            raise IntegrityError(msg)
-
-
-def generate_key() -> tuple[bytes, str]:
-    """A new Ed25519 key pair: (private key PEM, public key hex)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return pem, public.hex()
 
 
 def checkpoint(recorder: ChainedRecorder) -> Checkpoint:
@@ -143,46 +64,6 @@ def checkpoint(recorder: ChainedRecorder) -> Checkpoint:
         head=(last.link if last else GENESIS).hex(),
         created_at=datetime.now(UTC),
     )
-
-
-def _notifications(recorder: ChainedRecorder, start: int = 1) -> Iterator[Notification]:
-    while page := recorder.select_raw(start, PAGE):
-        yield from page
-        start = page[-1].id + 1
-
-
-def links(recorder: ChainedRecorder, start: int = 1) -> Iterator[Link]:
-    """Every link from position ``start`` on, read in pages."""
-    while page := recorder.select_links(start, PAGE):
-        yield from page
-        start = page[-1].position + 1
-
-
-Digest = Callable[[Notification], bytes | None]
-
-
-def _digester(chain_format: int) -> Digest:
-    """The content digest in ``chain_format``; ``None`` for a row whose
-    columns no longer hold what a stored event holds (text for bytes, and
-    the like): its content changed."""
-
-    def digest(event: Notification) -> bytes | None:
-        try:
-            return content_digest(event, chain_format)
-        except (TypeError, AttributeError, ValueError):
-            return None
-
-    return digest
-
-
-def _find_digest(recorder: ChainedRecorder, digest: bytes | None) -> Link | None:
-    """The link whose event content is ``digest``, wherever it is (rare path)."""
-    return next((x for x in links(recorder) if x.digest == digest), None) if digest is not None else None
-
-
-def _event_with(recorder: ChainedRecorder, digest: bytes, of: Digest) -> Notification | None:
-    """The stored event whose content is ``digest``, wherever it is (rare path)."""
-    return next((n for n in _notifications(recorder) if of(n) == digest), None)
 
 
 def walk(
@@ -268,90 +149,6 @@ def _fast_walk(
         except (ValueError, TypeError, AttributeError, IndexError):
             return None
     return position - start, previous, pinned
-
-
-def _exact_walk(
-    chain: ChainedRecorder,
-    of: Digest,
-    *,
-    pin: int,
-    progress: Callable[[int, int], None] | None,
-    total: int,
-    after: Link | None,
-) -> tuple[int, bytes, bytes | None, Break | None]:
-    """The walk that names the first break: events and links merged one by one."""
-    start, previous = (after.position, after.link) if after else (0, GENESIS)
-    events = _notifications(chain, after.notification_id + 1 if after else 1)
-    chained = links(chain, start + 1)
-    position, pinned = start, None
-    while True:
-        event, link = next(events, None), next(chained, None)
-        if event is None and link is None:
-            return position - start, previous, pinned, None
-        position += 1
-        if progress is not None and position % PAGE == 0:
-            progress(position, max(total, position))
-        found = _check(position, previous, event, link, chain, of)
-        if found is not None:
-            return position - 1 - start, previous, pinned, found
-        assert link is not None  # checked above
-        previous = link.link
-        if position == pin:
-            pinned = previous
-
-
-def _check(
-    position: int,
-    previous: bytes,
-    event: Notification | None,
-    link: Link | None,
-    chain: ChainedRecorder,
-    of: Digest,
-) -> Break | None:
-    if link is None:
-        assert event is not None
-        return _break(position, "inserted", event, "an event without a link in the chain")
-    if link.position != position:
-        return Break(position=position, kind="missing", detail=f"the chain skips to position {link.position}")
-    if event is None or event.id > link.notification_id:
-        moved = _event_with(chain, link.digest, of)
-        if moved is not None:
-            return _break(position, "reordered", moved, f"the event recorded here now sits at {moved.id}")
-        return Break(
-            position=position,
-            kind="missing",
-            notification_id=link.notification_id,
-            detail=f"event {link.notification_id} is gone from the log",
-        )
-    if event.id < link.notification_id:
-        elsewhere = _find_digest(chain, of(event))
-        if elsewhere is not None:
-            return _break(position, "reordered", event, f"holds the content recorded at position {elsewhere.position}")
-        return _break(position, "inserted", event, f"event {event.id} sits before linked event {link.notification_id}")
-    digest = of(event)
-    if digest != link.digest:
-        elsewhere = _find_digest(chain, digest)
-        if elsewhere is not None:
-            detail = f"holds the content recorded at position {elsewhere.position}"
-            return _break(position, "reordered", event, detail)
-        return _break(position, "content-changed", event, "stored content differs from what was recorded")
-    assert digest is not None  # equal to the link's
-    if next_link(previous, position, event.id, digest) != link.link:
-        return _break(position, "chain-altered", event, "the chain's link does not follow from the one before")
-    return None
-
-
-def _break(position: int, kind: BreakKind, event: Notification, detail: str) -> Break:
-    oid = event.originator_id
-    aggregate = oid if isinstance(oid, UUID) else UUID(oid) if isinstance(oid, str) and len(oid) == 32 else None
-    return Break(
-        position=position,
-        kind=kind,
-        notification_id=event.id,
-        aggregate_id=aggregate,
-        version=event.originator_version if isinstance(event.originator_version, int) else None,
-        detail=detail,
-    )
 
 
 def verify(
