@@ -36,6 +36,8 @@ MODULES = {module_name(p): p for p in sorted(SOURCE.rglob("*.py"))}
 APPLICATION = (
     "ledger",
     "writing",
+    "batches",
+    "children",
     "reading",
     "auditing",
     "parts",
@@ -56,6 +58,7 @@ INNER = (
     "eventlog",
     "persistence",
     "store",
+    "scratch",
     "figures",
     "command_records",
     "names",
