@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from quality_ledger.audit.chain import RECORDER_METHODS
 from quality_ledger.errors import ConfigurationError
 
 PREFIX = "QUALITY_LEDGER_"
@@ -65,10 +66,7 @@ def refuse_overrides(environ: Mapping[str, str]) -> None:
 def check_store(recorder: Any, mapper: Any) -> None:
     """Refuse a store whose recorder does not keep the hash chain, or whose
     mapper would transform the stored bytes (the chain covers them as stored)."""
-    if not all(
-        callable(getattr(recorder, name, None))
-        for name in ("select_links", "last_link", "select_raw", "chain_format", "read_chain")
-    ):
+    if not all(callable(getattr(recorder, name, None)) for name in RECORDER_METHODS):
         msg = f"the event store's recorder {type(recorder).__name__} does not keep the hash chain"
         raise ConfigurationError(msg)
     if getattr(mapper, "cipher", None) is not None or getattr(mapper, "compressor", None) is not None:

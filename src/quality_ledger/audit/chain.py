@@ -187,3 +187,8 @@ class ChainedRecorder(Protocol):
         read, which walks both by their primary keys, so its cost is that of
         the rows read, whatever the log's size."""
         ...
+
+
+RECORDER_METHODS = tuple(sorted(name for name in vars(ChainedRecorder) if not name.startswith("_")))
+"""What a recorder must offer to keep the chain: the protocol's methods, read
+from it (``guarantees.check_store`` refuses a recorder without any of them)."""
