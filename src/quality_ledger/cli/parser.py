@@ -338,7 +338,7 @@ def build() -> argparse.ArgumentParser:
         "--force", action="store_true", help="rebuild even if the views are at this version (to recover, or to test)"
     )
     views_verify = views.add_parser(
-        "verify", parents=[common], help="rebuild in memory and list every differing row (exit 1 if any)"
+        "verify", parents=[common], help="rebuild in a scratch file and list every differing row (exit 1 if any)"
     )
     _json(views_verify)
 
