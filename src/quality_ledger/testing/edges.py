@@ -27,7 +27,7 @@ from quality_ledger.testing.pools import Maker, Offer, Strategy, T, _actor_of, _
 from quality_ledger.testing.state import LedgerState
 from quality_ledger.testing.values import ORGANISER, _one_in
 
-__all__ = ["WINDOW_EDGES", "EdgeStep", "edge_steps"]
+__all__ = ["WINDOW_EDGES", "EdgeStep", "closed_steps", "edge_steps"]
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,18 @@ def _edge_step(draw: st.DrawFn, state: LedgerState, focus: UUID | None, only_foc
     edges = focused if use_focus else [] if only_focus else _edges(state)
     if not edges:
         return draw(st.nothing())
-    # Right after a transition, half the time a step it just closed (progress after completion).
-    closed = _closed_edges(state, focus) if only_focus and focus is not None else []
-    if bool(closed) and draw(st.booleans()):
-        return draw(_pick(closed))(draw)
     # The edges of named rules are few and brief (a verdict is soon followed up): prefer them.
     named = _edges(state, focus if use_focus else None, out_of_turn=False)
     return draw(_pick(named if named and not draw(_one_in(3)) else edges))(draw)
+
+
+def closed_steps(state: LedgerState, aggregate_id: UUID) -> Strategy[list[EdgeStep]]:
+    """Every step that the last transition of ``aggregate_id`` just closed, each as an
+    :class:`EdgeStep` the ledger must refuse (progress after completion, a sample
+    after the verdict): all of them, since refusals leave the state as it is."""
+    return _closed_steps(state, aggregate_id)
+
+
+@st.composite
+def _closed_steps(draw: st.DrawFn, state: LedgerState, aggregate_id: UUID) -> list[EdgeStep]:
+    return [edge(draw) for edge in _closed_edges(state, aggregate_id)]

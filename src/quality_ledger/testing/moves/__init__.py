@@ -50,15 +50,17 @@ _KINDS: tuple[type[c.Command], ...] = (
     c.ConferCommendation,
     c.PubliciseCommendation,
     c.LaunchCampaign,
-    c.PublishBulletin,
-    c.ConcludeCampaign,
     c.PlanInspection,
     c.PlanActivity,
     c.NominateCraftsman,
     c.EnlistDepartment,
     c.PlanCampaign,
+    c.PublishBulletin,
+    c.ConcludeCampaign,
 )
-"""Every kind of command: lifecycle steps first, the deepest lifecycle (inspections) leading; creations last."""
+"""Every kind of command: lifecycle steps first, the deepest lifecycle (inspections) leading;
+then creations; last the campaign's repeatable bulletin and its end, which take nothing deeper
+(first among a campaign's steps, hypothesis's favoured draws published bulletin after bulletin)."""
 
 
 def _moves(state: LedgerState, aggregate_id: UUID | None = None) -> dict[type[c.Command], list[Move]]:
