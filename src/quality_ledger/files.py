@@ -1,5 +1,6 @@
 """Files named on the command line: read them with a one-line error naming
-the file, and write them without clobbering one or leaving half of one.
+the file, and write them without clobbering one or leaving half of one
+(the CLI's, the report's, the schema export's).
 
 Every check here runs before the ledger is opened, so a bad argument costs
 nothing and changes nothing.

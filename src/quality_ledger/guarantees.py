@@ -22,7 +22,9 @@ from quality_ledger.errors import ConfigurationError
 PREFIX = "QUALITY_LEDGER_"
 """eventsourcing's prefix for this application's settings (its name, upper-cased)."""
 
-DOCUMENTED = frozenset({"QUALITY_LEDGER_URL", "QUALITY_LEDGER_TEST_POSTGRES_URL", "QUALITY_LEDGER_PG_PORT"})
+DOCUMENTED = frozenset(
+    {"QUALITY_LEDGER_URL", "QUALITY_LEDGER_TEST_POSTGRES_URL", "QUALITY_LEDGER_PG_PORT", "QUALITY_LEDGER_TEST_CHROMIUM"}
+)
 """The only ``QUALITY_LEDGER_*`` variables the project reads (docs/guide.md)."""
 
 STORAGE_SETTINGS = frozenset(

@@ -17,11 +17,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from quality_ledger import commands as c
-from quality_ledger import render
+from quality_ledger import files, render
 from quality_ledger.audit.export import export_evidence, export_trail
 from quality_ledger.audit.replay import ReplayCertificate
 from quality_ledger.audit.verify import Checkpoint, generate_key
-from quality_ledger.cli import files, importing
+from quality_ledger.cli import importing
 from quality_ledger.cli.exits import Finding
 from quality_ledger.errors import ConfigurationError, IntegrityError
 from quality_ledger.ledger import Ledger
@@ -202,6 +202,34 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    from quality_ledger import reports
+
+    since = files.read_model(args.since, Checkpoint, "checkpoint") if args.since else None
+    certificate = (
+        files.read_model(args.certificate, ReplayCertificate, "replay certificate") if args.certificate else None
+    )
+    files.check_out(args.out, force=args.force)
+    with _open(args, create=False) as ledger:
+        bar = Bar("gathering the report and verifying the chain")
+        found = reports.write_report(
+            ledger,
+            args.out,
+            args.campaign,
+            force=args.force,
+            as_of=args.as_of.instant if args.as_of else None,
+            occurred_by=args.occurred_by,
+            since=since,
+            certificate=certificate,
+        )
+        bar.close(f"up to position {found.integrity.position}")
+    print(f"report of {found.body.header.title!r} written to {args.out}", file=sys.stderr)
+    if not found.integrity.chain_ok:
+        msg = f"BROKEN at {found.integrity.first_break} (the report says so in its footer)"
+        raise IntegrityError(msg)
+    return 0
+
+
 def _explain_empty(ledger: Ledger, args: argparse.Namespace) -> None:
     """--as-of is recorded time; a date there usually meant a business date."""
     first = ledger.audit_trail(limit=1).entries[0].recorded_at
@@ -296,6 +324,7 @@ ACTIONS: dict[str, Action] = {
     "import": importing.run,
     "status": status,
     "history": history,
+    "report": report,
     "audit trail": trail,
     "audit verify": verify,
     "audit checkpoint": checkpoint,

@@ -246,6 +246,39 @@ def build() -> argparse.ArgumentParser:
     history.add_argument("aggregate", type=uuid, help="id of a campaign, activity, inspection or commendation")
     _json(history)
 
+    report = sub.add_parser(
+        "report",
+        parents=[common],
+        help="write a campaign's report: one self-contained HTML page, bilingual, printable on A4",
+        description="Write the campaign report (targets, activities, timeline, bulletin, rectifications, "
+        "scorecard, commendations) as one HTML file that needs no network, ending with an integrity footer: "
+        "log position, hash chain verified, checkpoint, replay certificate. Exit 1 if the chain is broken "
+        "(the page is written and says so). docs/report.md.",
+    )
+    report.add_argument("campaign", type=uuid, nargs="?", help="campaign id (default: the only campaign)")
+    _out(report, "the HTML file to write (its directory must exist)", required=True)
+    report.add_argument(
+        "--as-of",
+        type=as_of,
+        metavar="WHEN",
+        help="the report as it stood at this recorded instant (ISO 8601; naive is UTC; a bare date means the end of that day)",
+    )
+    report.add_argument(
+        "--occurred-by", type=day, metavar="DATE", help="the report as the log tells the state on this business date"
+    )
+    report.add_argument(
+        "--since",
+        type=Path,
+        metavar="FILE",
+        help="a trusted checkpoint JSON file: verify only the events appended after it (else the whole chain)",
+    )
+    report.add_argument(
+        "--certificate",
+        type=Path,
+        metavar="FILE",
+        help="a replay certificate JSON file to show instead of replaying the log again",
+    )
+
     audit = sub.add_parser(
         "audit", parents=[common], help="audit trail, hash-chain verification, checkpoints, replays, exports"
     ).add_subparsers(dest="audit_action", required=True, metavar="AUDIT_COMMAND")

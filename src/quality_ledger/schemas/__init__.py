@@ -173,7 +173,7 @@ def export(directory: Path | str, *, force: bool = False) -> dict[str, Any]:
     """Write every schema into ``directory`` (created if missing, its parent must
     exist); refuse a non-empty directory unless ``force``, which then writes
     over files of the same names. Returns the index (also ``index.json``)."""
-    from quality_ledger.cli import files
+    from quality_ledger import files
 
     path = Path(directory)
     files.check_out(path, force=force, directory=True)
