@@ -27,7 +27,7 @@ from quality_ledger.testing.pools import Maker, Offer, Strategy, T, _actor_of, _
 from quality_ledger.testing.state import LedgerState
 from quality_ledger.testing.values import ORGANISER, _one_in
 
-__all__ = ["WINDOW_EDGES", "EdgeStep", "closed_steps", "edge_steps"]
+__all__ = ["WINDOW_EDGES", "Edge", "EdgeStep", "edge_steps", "refused_steps"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,22 @@ class EdgeStep(Step):
     inside: bool = False
 
 
-Edge = Callable[[st.DrawFn], EdgeStep]
+@dataclass(frozen=True, eq=False)
+class Edge:
+    """A step at a rule's edge, drawn when called: ``inside`` the rule (to be
+    accepted) or just outside it (``rule`` must refuse it)."""
+
+    state: LedgerState
+    maker: Maker
+    rule: str
+    inside: bool
+
+    def __call__(self, draw: st.DrawFn) -> EdgeStep:
+        command = self.maker(draw)
+        who = _responsible(self.state, command) or [ORGANISER]
+        return EdgeStep(command, draw(_actor_of(who)), rule=self.rule, inside=self.inside)
+
+
 WindowStarts = Callable[[LedgerState, UUID | None], list[tuple[date, Callable[[date], Maker]]]]
 """For a window rule: the windows open in a state (of one aggregate, if given), each
 as its first day and a maker of the command that the rule judges, lodged on a given day."""
@@ -161,12 +176,7 @@ def _just_closed(lifecycle: Lifecycle[Any], status: Any) -> set[str]:
 
 
 def _edge(state: LedgerState, maker: Maker, rule: str, *, inside: bool) -> Edge:
-    def edge(draw: st.DrawFn) -> EdgeStep:
-        command = maker(draw)
-        who = _responsible(state, command) or [ORGANISER]
-        return EdgeStep(command, draw(_actor_of(who)), rule=rule, inside=inside)
-
-    return edge
+    return Edge(state, maker, rule, inside)
 
 
 def edge_steps(state: LedgerState, *, focus: UUID | None = None, only_focus: bool = False) -> Strategy[EdgeStep]:
@@ -189,13 +199,17 @@ def _edge_step(draw: st.DrawFn, state: LedgerState, focus: UUID | None, only_foc
     return draw(_pick(named if named and not draw(_one_in(3)) else edges))(draw)
 
 
-def closed_steps(state: LedgerState, aggregate_id: UUID) -> Strategy[list[EdgeStep]]:
-    """Every step that the last transition of ``aggregate_id`` just closed, each as an
-    :class:`EdgeStep` the ledger must refuse (progress after completion, a sample
-    after the verdict): all of them, since refusals leave the state as it is."""
-    return _closed_steps(state, aggregate_id)
+def refused_steps(state: LedgerState, aggregate_id: UUID) -> Strategy[list[EdgeStep]]:
+    """Every step at an edge that ``aggregate_id`` must refuse now, each as an
+    :class:`EdgeStep`: the lifecycle steps its last transition just closed
+    (progress after completion, a sample after the verdict) and the steps just
+    outside its named rules (an objection on the window's 16th day, a penalty
+    without a final nonconforming verdict). All of them at once: refusals leave
+    the state as it is, and a rule's edge is often near only briefly."""
+    return _refused_steps(state, aggregate_id)
 
 
 @st.composite
-def _closed_steps(draw: st.DrawFn, state: LedgerState, aggregate_id: UUID) -> list[EdgeStep]:
-    return [edge(draw) for edge in _closed_edges(state, aggregate_id)]
+def _refused_steps(draw: st.DrawFn, state: LedgerState, aggregate_id: UUID) -> list[EdgeStep]:
+    named = [edge for edge in _edges(state, aggregate_id, out_of_turn=False) if not edge.inside]
+    return [edge(draw) for edge in [*_closed_edges(state, aggregate_id), *named]]

@@ -43,7 +43,7 @@ from quality_ledger.ledger import Ledger
 from quality_ledger.receipts import Receipt
 from quality_ledger.testing.arbitrary import any_commands_for
 from quality_ledger.testing.command_promises import CommandPromises
-from quality_ledger.testing.edges import EdgeStep, _closed_edges, _edges, closed_steps, edge_steps
+from quality_ledger.testing.edges import EdgeStep, _edges, edge_steps, refused_steps
 from quality_ledger.testing.finding import find_failure
 from quality_ledger.testing.invariants import check_domain
 from quality_ledger.testing.lifecycles import Step
@@ -174,12 +174,12 @@ class LedgerMachine(CommandPromises, StorePromises, RuleBasedStateMachine):
             # a completed activity is where progress must stop): now and then, try it at once.
             if self.focus is None:
                 continue
-            # Half the time after a transition, every step it just closed (progress after
-            # completion, a sample after the verdict): each must be refused, so the state stays
-            # as it is, and a named rule's edge may still be tried below.
-            if bool(_closed_edges(self.state, self.focus)) and data.draw(st.booleans(), label="the steps just closed"):
-                for closed in data.draw(closed_steps(self.state, self.focus), label="steps just closed"):
-                    self.execute_edge(closed)
+            # Half the time, every step at an edge that the aggregate must refuse now (progress
+            # after completion, a penalty on a conforming inspection, an objection on day 16):
+            # refusals leave the state as it is, and a step inside an edge may still follow.
+            if data.draw(st.booleans(), label="the refusals due now"):
+                for refused in data.draw(refused_steps(self.state, self.focus), label="steps to be refused"):
+                    self.execute_edge(refused)
             named = bool(_edges(self.state, self.focus, out_of_turn=False))
             near = named or bool(_edges(self.state, self.focus))
             if near and data.draw(_one_in(2 if named else 3), label="edge now"):
