@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import shutil
 import statistics
 import tempfile
@@ -149,8 +150,10 @@ def import_stream(campaign: UUID, commands: int) -> Iterator[tuple[c.Command, Ac
         n += 1
 
 
-def import_once(url: str, commands: int) -> tuple[int, float]:
-    """Events recorded by ``execute_many`` over ``commands`` commands, and the seconds it took."""
+def import_once(url: str, commands: int) -> tuple[int, float, float]:
+    """Events recorded by ``execute_many`` over ``commands`` commands, and the
+    seconds it took: on the wall clock, and on the CPU (this process's; on a
+    shared machine the figure that other loads disturb least)."""
     with Ledger.open(url) as ledger:
         campaign = ledger.execute(
             c.PlanCampaign(
@@ -163,14 +166,14 @@ def import_once(url: str, commands: int) -> tuple[int, float]:
         )
         ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
         before = ledger.position()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         execute_many: Callable[..., object] = getattr(ledger, EXECUTE_MANY)
         result = execute_many(import_stream(campaign, commands))
         if inspect.isgenerator(result):  # a streamed answer does its work as it is read
             for _ in result:
                 pass
-        seconds = time.perf_counter() - started
-        return ledger.position() - before, seconds
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        return ledger.position() - before, seconds, cpu_seconds
 
 
 # In the parent ------------------------------------------------------------------------
@@ -325,13 +328,19 @@ class Figures:
         target = self.workdir / f"import-{self.size}.db"
         for leftover in self.workdir.glob(f"{target.name}*"):
             leftover.unlink()
+        load = os.getloadavg()[0]
         try:
-            (recorded, seconds_taken), _, mb = peak_rss(import_once, url_of(target), self.size)
+            (recorded, seconds_taken, cpu_seconds), _, mb = peak_rss(import_once, url_of(target), self.size)
         finally:
             for leftover in self.workdir.glob(f"{target.name}*"):
                 leftover.unlink()
         self.imported = f"{recorded / seconds_taken:,.0f} events/s, peak {mb:.0f} MB ({recorded:,} events)"
-        print(f"import: {self.imported}", flush=True)
+        print(
+            f"import: {self.imported}; {recorded / cpu_seconds:,.0f} events per CPU-second "
+            f"({seconds_taken:.1f} s wall, {cpu_seconds:.1f} s CPU; load average {load:.2f} before, "
+            f"{os.getloadavg()[0]:.2f} after)",
+            flush=True,
+        )
 
 
 def rate(comparison: Comparison | None) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from eventsourcing.persistence import PersistenceError
 
 from quality_ledger import commands as c
 from quality_ledger.command_records import CommandRecord, Receipt, record_id
-from quality_ledger.domain.base import LedgerAggregate
+from quality_ledger.domain.base import CreationEvent, LedgerAggregate
 from quality_ledger.domain.values import Actor, EventMeta
 from quality_ledger.errors import (
     ConcurrencyConflict,
@@ -126,7 +126,10 @@ def validated(command: object, actor: object, known: KnownActors | None = None) 
     if not isinstance(command, c.Command):
         msg = f"not a command: {type(command).__name__}"
         raise InvalidCommand(msg)
-    return type(command)(**command.model_dump()), _checked_actor(actor, known)
+    # The field values as they are, not dumped first: commands hold no
+    # nested models (whose dump would be validated afresh), so both validate
+    # the same values, and dumping was a quarter of it.
+    return type(command)(**command.__dict__), _checked_actor(actor, known)
 
 
 KnownActors = dict[tuple[object, ...], Actor]
@@ -136,10 +139,14 @@ MAX_KNOWN_ACTORS = 1_000
 """Actors a batch remembers as validated; forgotten all at once beyond (a bound, not an LRU: few batches get near it)."""
 
 
+_ACTOR_FIELDS = tuple(Actor.model_fields)
+"""Read once: pydantic works the mapping out afresh at each access."""
+
+
 def _checked_actor(actor: object, known: KnownActors | None) -> Actor:
     if known is None or not isinstance(actor, Actor):
         return Actor.checked(actor)
-    values = [getattr(actor, name, None) for name in Actor.model_fields]
+    values = [getattr(actor, name, None) for name in _ACTOR_FIELDS]
     key = (*values, *map(type, values))
     try:
         found = known.get(key)
@@ -180,6 +187,8 @@ def decide(
     changed: tuple[LedgerAggregate[Any], ...] = (changes.primary, *changes.others)
     metas: dict[date | None, EventMeta] = {}
     events = [with_meta(event, meta, now, metas) for aggregate in changed for event in aggregate.collect_events()]
+    if now is not None:
+        restamp(changed, events, now)
     key = command.idempotency_key
     receipt = Receipt(
         aggregate_id=changes.primary.id,
@@ -192,8 +201,21 @@ def decide(
     if key is not None:
         record = CommandRecord.accept(key, command.fingerprint(), receipt)
         events.extend(with_meta(e, meta, now, metas) for e in record.collect_events())
+        if now is not None:
+            restamp((record,), events, now)
         changed = (*changed, record)
     return Decision(receipt, events, changed)
+
+
+def restamp(aggregates: Sequence[LedgerAggregate[Any]], events: Sequence[Any], now: datetime) -> None:
+    """Give ``aggregates`` the recorded-at the ledger's clock gave their new
+    ``events`` (:func:`with_meta`), as they will have when loaded from the
+    store: a batch keeps them for its next commands, and snapshots them."""
+    created = {e.originator_id for e in events if isinstance(e, CreationEvent)}
+    for aggregate in aggregates:
+        if aggregate.id in created:
+            aggregate.__dict__["_created_on"] = now
+        aggregate.modified_on = now
 
 
 def earlier_receipt(aggregates: Aggregates, command: c.Command, key: str) -> Receipt | None:
@@ -219,13 +241,28 @@ def with_meta(event: Any, meta: EventMeta, now: datetime | None, metas: dict[dat
     """The event as stored: metadata attached, recorded-at from the ledger's clock if it has one.
 
     ``metas`` holds the command's metadata per business date already made:
-    a command's events share one (copying it per event cost a few percent)."""
+    a command's events share one (copying it per event cost a few percent).
+
+    The event is changed in place, not copied (a copy cost as much as
+    making the event): the command's aggregate method made it a moment ago
+    and ``collect_events`` took it from its aggregate, so nothing reads it
+    before it is stored but a campaign's list of the children it added,
+    which reads only the child's id. The values are those ``model_copy``
+    set before, unvalidated there too: an ``EventMeta`` and a
+    timezone-aware datetime."""
     timestamp = now or event.timestamp
     occurred = meta.occurred_on if meta.occurred_on != timestamp.date() else None
     stored = metas.get(occurred)
     if stored is None:
-        stored = metas[occurred] = meta.model_copy(update={"occurred_on": occurred})
-    return event.model_copy(update={"meta": stored, "timestamp": timestamp})
+        stored = metas[occurred] = meta.replaced(occurred_on=occurred)
+    event.__dict__["meta"] = stored
+    event.__dict__["timestamp"] = timestamp
+    event.__pydantic_fields_set__.update(_STAMPED)
+    return event
+
+
+_STAMPED = ("meta", "timestamp")
+"""The fields :func:`with_meta` sets."""
 
 
 def stamp(clock: Clock | None) -> datetime | None:

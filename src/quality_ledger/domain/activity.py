@@ -89,7 +89,7 @@ class Activity(LedgerAggregate[ActivityState]):
 
         def apply(self, aggregate: Any) -> None:
             progress = tuple(
-                p.model_copy(update={"achieved": p.achieved + self.amount}) if p.metric == self.metric else p
+                p.replaced(achieved=p.achieved + self.amount) if p.metric == self.metric else p
                 for p in aggregate.state.progress
             )
             aggregate.evolve(progress=progress)

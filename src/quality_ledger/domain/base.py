@@ -231,11 +231,11 @@ class LedgerAggregate(BaseAggregate[UUID], Generic[StateT]):
 
     def evolve(self, **changes: Any) -> None:
         """Replace the state by a copy with ``changes``; used only by ``apply``."""
-        self.state = self.state.model_copy(update=changes)
+        self.state = self.state.replaced(**changes)
 
     def view(self) -> StateT:
         """The read-only state at the current version."""
-        return self.state.model_copy(update={"version": self.version})
+        return self.state.replaced(version=self.version)
 
     # Guards shared by every aggregate: they raise before any event exists.
 

@@ -386,7 +386,7 @@ class Inspection(LedgerAggregate[InspectionState]):
 
 
 def _replace(samples: tuple[Sample, ...], sample_id: str, **changes: Any) -> tuple[Sample, ...]:
-    return tuple(s.model_copy(update=changes) if s.sample_id == sample_id else s for s in samples)
+    return tuple(s.replaced(**changes) if s.sample_id == sample_id else s for s in samples)
 
 
 # Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).

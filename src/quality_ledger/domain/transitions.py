@@ -47,6 +47,11 @@ class Lifecycle(Generic[E]):
         self.created = created
         self.transitions = tuple(transitions)
         self.initial = created.status
+        # Answers of sources() and after(), kept: every command's guard and
+        # most events' apply ask them (a bulk import, a million times), and
+        # the table never changes.
+        self._sources: dict[tuple[str, frozenset[str]], frozenset[E]] = {}
+        self._after: dict[tuple[str, bool | None], E] = {}
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -63,7 +68,12 @@ class Lifecycle(Generic[E]):
 
     def sources(self, command: str, holds: Collection[str] = ()) -> frozenset[E]:
         """The statuses ``command`` may start from, given which ``when`` conditions hold."""
-        return frozenset(s for t in self.rows(command) if t.when is None or t.when in holds for s in t.sources)
+        key = (command, frozenset(holds))
+        found = self._sources.get(key)
+        if found is None:
+            found = frozenset(s for t in self.rows(command) if t.when is None or t.when in holds for s in t.sources)
+            self._sources[key] = found
+        return found
 
     def allows(self, command: str, status: E, holds: Collection[str] = ()) -> bool:
         return status in self.sources(command, holds)
@@ -81,8 +91,12 @@ class Lifecycle(Generic[E]):
 
     def after(self, event: str, passed: bool | None = None) -> E:
         """The status ``event`` leaves (``KeyError`` if it keeps the status it found)."""
+        found = self._after.get((event, passed))
+        if found is not None:
+            return found
         for o in self.outcomes():
             if o.event == event and o.passed in (None, passed):
+                self._after[event, passed] = o.status
                 return o.status
         raise KeyError(f"{event} does not change the status")
 

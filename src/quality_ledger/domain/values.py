@@ -171,6 +171,24 @@ class Frozen(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def replaced(self, **changes: Any) -> Self:
+        """A copy with ``changes``, unvalidated: what ``model_copy(update=changes)``
+        gives, in two thirds of its time (it goes through the ``copy`` module
+        three times). Events' ``apply`` evolves the states with it, once or
+        twice per event, on every replay and every command. Like
+        ``model_copy``, for values already validated (an event's)."""
+        cls = type(self)
+        copied = cls.__new__(cls)
+        private = self.__pydantic_private__
+        _set(copied, "__dict__", {**self.__dict__, **changes})
+        _set(copied, "__pydantic_extra__", None)  # extra="forbid": there is none
+        _set(copied, "__pydantic_fields_set__", self.__pydantic_fields_set__ | changes.keys())
+        _set(copied, "__pydantic_private__", None if private is None else dict(private))
+        return copied
+
+
+_set = object.__setattr__
+
 
 class Validated(BaseModel):
     """Input models (commands, actors): bad input raises ``InvalidCommand``
