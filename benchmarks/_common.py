@@ -22,6 +22,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
+from quality_ledger.command_records import CommandRecord, Receipt
 from quality_ledger.domain.activity import Activity
 from quality_ledger.persistence import PydanticMapper, env_for
 from quality_ledger.testing.synthetic import fill
@@ -105,20 +106,33 @@ class LedgerWriter:
 
 class BareWriter:
     """The bare side: the same events saved by eventsourcing's own ``Application``
-    (load the activity, ``report_progress``, ``save``), nothing else."""
+    (load the activity, ``report_progress``, ``save``), nothing else. With
+    ``keyed``, the same events as the ledger saves for a command with a key:
+    the activity's and a command record's (created and saved in the same
+    ``save``), without looking the key up first."""
 
-    def __init__(self, url: str, block: int) -> None:
+    def __init__(self, url: str, block: int, *, keyed: bool = False) -> None:
         with Ledger.open(url) as ledger:
             self.ids = setup(ledger)
         self.store = bare_store(url)
         self.block = block
+        self.keyed = keyed
         self.serial = count()
+        self.receipt = Receipt(
+            aggregate_id=uuid.uuid4(), version=1, events=("Activity.ProgressReported",),
+            command_id=uuid.uuid4(), correlation_id=uuid.uuid4(),
+        )  # fmt: skip
 
     def __call__(self) -> int:
         for _ in range(self.block):
-            activity: Activity = self.store.repository.get(self.ids[next(self.serial) % LANES])
+            n = next(self.serial)
+            activity: Activity = self.store.repository.get(self.ids[n % LANES])
             activity.report_progress("enterprises", 1, date(2017, 9, 3))
-            self.store.save(activity)
+            if self.keyed:
+                record = CommandRecord.accept(f"bench-{n}", "0" * 64, self.receipt)
+                self.store.save(activity, record)
+            else:
+                self.store.save(activity)
         return self.block
 
     def close(self) -> None:

@@ -4,7 +4,10 @@ Both sides do the same work on their own SQLite file: load the activity,
 call its command method, save the same events. The bare side is
 eventsourcing's ``Application`` with our mapper and nothing else; the ledger
 adds command validation, authorisation, metadata, the hash chain, the
-receipt and (with a key) the idempotency record. The two run in alternating
+receipt and (with a key) the idempotency record, which the bare side then
+saves too: with a key, both save the same events, the activity's and the
+command record's (the issue's "bare peer saving the same events"), and the
+difference is the ledger's own work. The two run in alternating
 blocks of ``--block`` commands in one process (``_harness.interleave``),
 once without and once with an idempotency key, each comparison on fresh
 files. The workload (``_common.py``) is the one ``bench_postgres.py`` runs
@@ -24,7 +27,7 @@ from _harness import Comparison, interleave, rounds_argument
 
 def compare(url_of: str, *, keyed: bool, block: int, rounds: int) -> Comparison:
     ours = LedgerWriter(f"{url_of}-ledger.db", block, keyed=keyed)
-    bare = BareWriter(f"{url_of}-bare.db", block)
+    bare = BareWriter(f"{url_of}-bare.db", block, keyed=keyed)
     try:
         title = f"execute, SQLite, {'with' if keyed else 'without'} a key"
         return interleave(title, ours, bare, rounds=rounds, unit="commands")

@@ -67,7 +67,7 @@ def commands(url: str, *, keyed: bool, block: int, rounds: int) -> Comparison:
     with ExitStack() as stack:
         ours = LedgerWriter(stack.enter_context(fresh()), block, keyed=keyed)
         stack.callback(ours.close)
-        bare = BareWriter(stack.enter_context(fresh()), block)
+        bare = BareWriter(stack.enter_context(fresh()), block, keyed=keyed)
         stack.callback(bare.close)
         title = f"execute, PostgreSQL, {'with' if keyed else 'without'} a key"
         return interleave(title, ours, bare, rounds=rounds, unit="commands")

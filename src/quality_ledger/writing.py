@@ -28,6 +28,7 @@ from quality_ledger.errors import (
     ConfigurationError,
     IdempotencyConflict,
     InvalidCommand,
+    LedgerError,
     StoreUnavailable,
 )
 from quality_ledger.eventlog import EventLog
@@ -76,9 +77,17 @@ class Writer:
         are the ledger's at the time of the call (each may be replaced)."""
         repository = self.events.repository
         key = command.idempotency_key
-        if key is not None and (earlier := earlier_receipt(repository, command, key)) is not None:
-            return earlier
-        decision = decide(handle, repository, policy, clock, command, actor, correlation_id)
+        # A key is looked up only when the command does not go through: the command
+        # record's id derives from the key, so the store refuses a second record
+        # (and, with it, the whole command) by itself. A repeat either decides again
+        # and is refused by the store, or is refused by a rule (it was done already);
+        # both return the first receipt below. The first use of a key costs no read.
+        try:
+            decision = decide(handle, repository, policy, clock, command, actor, correlation_id)
+        except LedgerError:
+            if key is not None and (earlier := earlier_receipt(repository, command, key)) is not None:
+                return earlier
+            raise
         try:
             self.events.insert([self.events.encode(e) for e in decision.events])
         except StoreIntegrityError as e:

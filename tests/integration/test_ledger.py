@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from pydantic import ValidationError
 
-from quality_ledger import Actor, AllowAll, Ledger
+from quality_ledger import Actor, AllowAll, Ledger, writing
 from quality_ledger import commands as c
 from quality_ledger.domain.values import ActivityKind, CampaignStatus, FocusArea
 from quality_ledger.errors import (
@@ -208,6 +209,37 @@ def test_the_same_key_with_a_different_command_is_a_conflict_and_records_nothing
         ledger.execute(plan(title="Xi'an 2018 Quality Month", idempotency_key="k-1"), ORGANISER)
     # then
     assert event_count(ledger) == before
+
+
+def test_the_same_key_on_a_command_its_rules_refuse_is_still_a_conflict(ledger: Ledger) -> None:
+    # given a key used to plan a campaign, and another campaign launched
+    ledger.execute(plan(title="Xi'an 2018 Quality Month", idempotency_key="k-2"), ORGANISER)
+    campaign_id = plan_campaign(ledger)
+    before = event_count(ledger)
+    # when the first key comes with a launch, which the rules refuse now (launched already)
+    with pytest.raises(IdempotencyConflict):
+        ledger.execute(launch(campaign_id, idempotency_key="k-2"), ORGANISER)
+    # then the key's conflict is what is reported, and nothing is recorded
+    assert event_count(ledger) == before
+
+
+def test_the_first_use_of_a_key_reads_no_earlier_record(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a count of the lookups of earlier command records
+    looked_up: list[str] = []
+    earlier = writing.earlier_receipt
+
+    def counted(aggregates: Any, command: c.Command, key: str) -> Any:
+        looked_up.append(key)
+        return earlier(aggregates, command, key)
+
+    monkeypatch.setattr(writing, "earlier_receipt", counted)
+    # when a key is used for the first time
+    first = ledger.execute(plan(idempotency_key="k-first"), ORGANISER)
+    # then no earlier record was looked up: the store refuses a second record by itself
+    assert looked_up == []
+    # and a repeat, which the store refuses, finds the first receipt
+    assert ledger.execute(plan(idempotency_key="k-first"), ORGANISER) == first
+    assert looked_up == ["k-first"]
 
 
 # Parsing ------------------------------------------------------------------------
