@@ -4,6 +4,9 @@ the paged, filtered query."""
 
 from __future__ import annotations
 
+import re
+import string
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -107,11 +110,45 @@ def summarise(event: DomainEvent) -> str:
     if passed is not None:  # only then copied: most events' templates read their fields as they are
         items = ", ".join(result.nonconforming_items) if result is not None else ""
         fields = {**fields, "outcome": "passed" if passed else f"failed ({items})" if items else "failed"}
+    render = _templates.get(template)
+    if render is None:
+        render = _templates[template] = _compile(template)
     try:
-        return template.format_map(fields)
+        return render(fields)
     except (AttributeError, KeyError, IndexError, ValueError) as e:
         msg = f"the audit-trail summary of {name} does not fit the event ({type(e).__name__}: {e})"
         raise Unsummarised(msg) from e
+
+
+_templates: dict[str, Callable[[Mapping[str, Any]], str]] = {}
+"""Each template of :data:`SUMMARIES` as compiled by :func:`_compile` (keyed by
+the template itself, so that a changed entry is compiled again)."""
+
+_FIELD = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def _compile(template: str) -> Callable[[Mapping[str, Any]], str]:
+    """``template.format_map`` as one f-string: the same text (each field
+    formatted with ``format(value, "")``, the same ``KeyError`` or
+    ``AttributeError`` for a field the event lacks) without parsing the
+    template again for every event. A template using anything but plain
+    ``{field}`` or ``{field.attribute}`` keeps ``format_map``. The source
+    holds only field names that match :data:`_FIELD`; the literal text is
+    passed by reference."""
+    namespace: dict[str, Any] = {}
+    parts = []
+    for n, (literal, field, spec, conversion) in enumerate(string.Formatter().parse(template)):
+        if literal:
+            namespace[f"t{n}"] = literal
+            parts.append(f"{{t{n}}}")
+        if field is None:
+            continue
+        if spec or conversion or not _FIELD.fullmatch(field):
+            return template.format_map
+        first, *attributes = field.split(".")
+        parts.append(f"{{fields[{first!r}]{''.join('.' + a for a in attributes)}}}")
+    render: Callable[[Mapping[str, Any]], str] = eval(f"lambda fields: f{''.join(parts)!r}", namespace)  # noqa: S307
+    return render
 
 
 _names: dict[type, tuple[str, str]] = {}

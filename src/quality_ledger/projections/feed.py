@@ -19,7 +19,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlalchemy import Connection, Engine, select, update
 
 from quality_ledger.errors import ProjectionFailed, ViewsOutdated
-from quality_ledger.projections import audit_trail
+from quality_ledger.projections import audit_trail, bulk
 from quality_ledger.projections.bookkeeping import NAME
 from quality_ledger.projections.dispatch import project
 from quality_ledger.projections.row_cache import RowCache
@@ -49,9 +49,10 @@ class Feed:
         self.batch_size = batch_size
         self.fault = fault
 
-    def next_batch(self, until: int | None) -> int:
-        """Apply the next batch in one transaction, or raise ``ProjectionFailed``
-        naming the event that failed, with the views left as they were.
+    def next_batch(self, until: int | None, size: int | None = None) -> int:
+        """Apply the next batch (``size`` events, by default :attr:`batch_size`)
+        in one transaction, or raise ``ProjectionFailed`` naming the event
+        that failed, with the views left as they were.
 
         Every step that can fail because of what the events hold is wrapped:
         decoding and handling each event, writing the rows (where the
@@ -67,7 +68,7 @@ class Feed:
                 if until is not None and position >= until:
                     return 0
                 notifications = self.recorder.select_notifications(
-                    start=position + 1, limit=self.batch_size, stop=until
+                    start=position + 1, limit=size or self.batch_size, stop=until
                 )
                 if not notifications:
                     return 0
@@ -110,6 +111,23 @@ class Feed:
                 "nothing applied; reopen with the code that migrated them, or migrate them again"
             )
             raise ViewsOutdated(msg)
+
+    def drop_indexes(self) -> None:
+        """Drop the views' secondary indexes for a long catch-up
+        (:mod:`.bulk`), in a transaction of their own."""
+        with self.engine.begin() as connection:
+            read_position(connection, lock=True)
+            self._check_version(connection)
+            bulk.drop(connection)
+
+    def restore_indexes(self) -> int:
+        """Create again whatever secondary indexes are missing; how many.
+        Nothing if the views are no longer at this code's version: another
+        process migrated them, and their indexes are its own."""
+        with self.engine.begin() as connection:
+            read_position(connection, lock=True)
+            stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
+            return bulk.restore(connection) if stored == self.version else 0
 
     def apply(self, notification: Notification, rows: RowCache) -> None:
         """Decode one event and write what it changes into ``rows``: its

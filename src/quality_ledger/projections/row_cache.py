@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +34,7 @@ class RowCache:
         self.connection = connection
         self._tables: Mapping[Table, Table] = tables or {}
         self._rows: defaultdict[Table, dict[tuple[Any, ...], Row]] = defaultdict(dict)
-        self._appended: defaultdict[Table, list[tuple[Any, ...]]] = defaultdict(list)
+        self._appended: dict[Table, tuple[_Writer, list[Any]]] = {}
 
     def get(self, table: Table, *key: Any) -> Row:
         """The row with primary key ``key``, for the handler to change in place."""
@@ -57,8 +59,17 @@ class RowCache:
     def append(self, table: Table, values: tuple[Any, ...]) -> None:
         """A row never read back nor changed in this batch, as its values in
         the order of ``table.columns``: inserted, not upserted. Plain tuples
-        (not keyword rows) because the audit trail appends one per event."""
-        self._appended[table].append(values)
+        (not keyword rows) because the audit trail appends one per event.
+
+        Converted to what the driver takes at once, not at :meth:`flush`: the
+        converted row holds only strings, numbers and None, which the garbage
+        collector stops tracking, where a batch of rows holding UUIDs would
+        be traversed by every collection until the batch ends."""
+        appended = self._appended.get(table)
+        if appended is None:
+            writer = _writer(self.connection.dialect, self._tables.get(table, table), "insert")
+            appended = self._appended[table] = (writer, [])
+        appended[1].append(appended[0].convert(values))
 
     def flush(self) -> None:
         """Write every row: the upserts first, then the appended rows."""
@@ -66,10 +77,9 @@ class RowCache:
             if rows:
                 target = self._tables.get(table, table)
                 _writer(self.connection.dialect, target, "upsert").write(self.connection, list(rows.values()))
-        for table, appended in self._appended.items():
-            if appended:
-                target = self._tables.get(table, table)
-                _writer(self.connection.dialect, target, "insert").write(self.connection, appended)
+        for writer, params in self._appended.values():
+            if params:
+                self.connection.exec_driver_sql(writer.sql, params)
 
 
 _keys: dict[Table, Callable[[Row], tuple[Any, ...]]] = {}
@@ -109,9 +119,10 @@ class _Writer:
     would send, without its per-row bookkeeping (a third of catch-up time).
 
     Upserted rows come as dicts (handlers change them by column name),
-    appended rows as tuples in column order; both become one ``executemany``.
-    Only the columns that have a bind processor (on SQLite: dates, times,
-    UUIDs, booleans, decimals) are converted, in place, in the parameters.
+    appended rows as tuples in column order (:attr:`convert`, one row at a
+    time as they come); both become one ``executemany``. Only the columns
+    that have a bind processor (on SQLite: dates, times, UUIDs, booleans,
+    decimals) are converted.
     """
 
     def __init__(self, dialect: Dialect, table: Table, kind: str) -> None:
@@ -120,27 +131,86 @@ class _Writer:
         self.sql = compiled.string
         self.positional = bool(dialect.positional)
         self.names = list(compiled.positiontup or ()) if self.positional else columns
-        self.by_name = _picker(self.names)
-        self.by_index = _picker([columns.index(name) for name in self.names])
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names]
-        self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        by_name = None if self.positional else self.names
+        self.convert = _converter([columns.index(name) for name in self.names], processors, by_name)
+        """A tuple in column order to the parameters the driver takes."""
+        self.convert_dict = _converter(self.names, processors, by_name)
+        """A dict by column name to the parameters the driver takes."""
 
-    def write(self, connection: Connection, rows: Sequence[Row] | Sequence[tuple[Any, ...]]) -> None:
-        pick = self.by_name if isinstance(rows[0], dict) else self.by_index
-        params: list[Any] = []
-        if self.processors:
-            processors = self.processors
-            for row in rows:
-                values = list(pick(row))
-                for i, process in processors:
-                    values[i] = process(values[i])
-                params.append(tuple(values))
-        else:
-            params = [pick(row) for row in rows]
-        if not self.positional:
-            names = self.names
-            params = [dict(zip(names, values, strict=True)) for values in params]
-        connection.exec_driver_sql(self.sql, params)
+    def write(self, connection: Connection, rows: Sequence[Row]) -> None:
+        """Upsert rows given as dicts by column name."""
+        convert = self.convert_dict
+        connection.exec_driver_sql(self.sql, [convert(row) for row in rows])
+
+
+def _converter(
+    keys: Sequence[int] | Sequence[str],
+    processors: Sequence[Callable[[Any], Any] | None],
+    names: Sequence[str] | None,
+) -> Callable[[Any], Any]:
+    """One function, compiled once per table, that picks a row's values by
+    ``keys`` (indexes into a tuple, or names in a dict) in the statement's
+    order and applies each column's processor: a tuple for a positional
+    driver, a dict by ``names`` otherwise.
+
+    Written out as code (as ``dataclasses`` writes ``__init__``) because it
+    runs once per event: a loop over the processors building a list and then
+    a tuple cost half as much again, and the commonest processors (SQLite's
+    UUIDs, dates and datetimes) are written inline (:func:`_inline`) rather
+    than called. The source holds only the keys' and column names' ``repr``;
+    processors are passed by reference."""
+    namespace: dict[str, Any] = {"date": date, "datetime": datetime, "UUID": UUID}
+    lines = ["def convert(row):"]
+    items = []
+    for n, (key, process) in enumerate(zip(keys, processors, strict=True)):
+        item = f"row[{key!r}]"
+        if process is not None:
+            namespace[f"p{n}"] = process
+            lines.append(f"    v{n} = {item}")
+            item = _inline(process, f"v{n}", f"p{n}")
+        items.append(item if names is None else f"{names[n]!r}: {item}")
+    body = f"({', '.join(items)},)" if names is None else f"{{{', '.join(items)}}}"
+    lines.append(f"    return {body}")
+    exec("\n".join(lines), namespace)  # noqa: S102  # see above
+    convert: Callable[[Any], Any] = namespace["convert"]
+    return convert
+
+
+_INLINE: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    (
+        "(None if {v} is None else {v}.hex if type({v}) is UUID else {p}({v}))",
+        (None, UUID("00000000-0000-0000-0000-000000000000"), UUID("2c925821-bb96-5b2c-8cd9-b309b699625b")),
+    ),
+    (
+        "(None if {v} is None else {v}.isoformat() if type({v}) is date else {p}({v}))",
+        (None, date(1, 2, 3), date(2017, 9, 1), date(9999, 12, 31)),
+    ),
+    (
+        "(None if {v} is None else {v}.isoformat(' ', 'microseconds')"
+        " if type({v}) is datetime and {v}.tzinfo is None else {p}({v}))",
+        (None, datetime(1, 2, 3, 4, 5, 6, 7), datetime(2017, 9, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)),
+    ),
+)
+"""Expressions that do what SQLite's UUID, DATE and DATETIME bind processors
+do (``{v}`` the value, ``{p}`` the processor itself, for anything else), each
+with values of the type it is for."""
+
+
+def _inline(process: Callable[[Any], Any], value: str, name: str) -> str:
+    """The first expression of :data:`_INLINE` that gives what ``process``
+    gives for that expression's sample values (and refuses nothing it
+    accepts), else a call of ``process``: so a processor another SQLAlchemy
+    version writes differently is called, never imitated wrongly."""
+    for template, samples in _INLINE:
+        scope = {"date": date, "datetime": datetime, "UUID": UUID, "process": process}
+        check = eval(f"lambda value: {template.format(v='value', p='process')}", scope)  # noqa: S307
+        try:
+            if all(check(sample) == process(sample) for sample in samples):
+                return template.format(v=value, p=name)
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return f"{name}({value})"
 
 
 _writers: dict[tuple[str, str, str], _Writer] = {}

@@ -17,6 +17,7 @@ and the background follower (:mod:`.following`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, Engine, StaticPool, delete, event, update
 
 from quality_ledger import scratch
 from quality_ledger.errors import ConfigurationError, ViewsOutdated
+from quality_ledger.projections import bulk
 from quality_ledger.projections.bookkeeping import NAME as NAME
 from quality_ledger.projections.bookkeeping import Outdated, create, read_state, serialise
 from quality_ledger.projections.comparison import ViewsReport, compare
@@ -78,6 +80,10 @@ class Views:
         self.version = views_version(engine.dialect)
         """The version of the views this code builds (recorded in ``ql_views_schema``)."""
         self._feed = Feed(engine, recorder, mapper, self.version, batch_size=batch_size, fault=fault)
+        self.bulk_gap = bulk.BULK_GAP
+        """Events left to apply above which a SQLite catch-up drops the secondary indexes (:mod:`.bulk`)."""
+        self.bulk_batch = bulk.BULK_BATCH
+        """Events per transaction in such a long catch-up."""
         self.outdated: str | None = None
         """Why the views are not served (opened with ``outdated="defer"``), until migrated."""
         self.migrated: MigrationReport | None = None
@@ -114,6 +120,8 @@ class Views:
                 create(connection, self.version)
                 return
             if state.current(self.version):
+                if bulk.supported(connection):
+                    bulk.restore(connection)  # a long catch-up that died left them out
                 return
         why = state.describe(self.version)
         busy = "; a migration is under way" if state.lease else ""
@@ -177,16 +185,43 @@ class Views:
     # Catching up --------------------------------------------------------------
 
     def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
-        """Apply every event not yet in the views (up to ``until``); returns how many."""
+        """Apply every event not yet in the views (up to ``until``); returns how many.
+
+        On SQLite, a catch-up that still has more than :attr:`bulk_gap`
+        events to apply after its first full batch goes on without the
+        views' secondary indexes, in batches of :attr:`bulk_batch`, and
+        builds them again at the end (:mod:`.bulk`, docs/views.md, "Long
+        catch-ups")."""
         with self._lock:
             applied = 0
             # Only a progress report needs the total: every read-your-writes query calls this.
             total = 0 if progress is None else max(0, (until or self.head()) - self.position())
-            while (count := self._feed.next_batch(until)) > 0:
-                applied += count
-                if progress is not None:
-                    progress(applied, max(total, applied))
+            size = self.batch_size
+            long_way: bool | None = None  # asked once, after the first full batch
+            try:
+                while (count := self._feed.next_batch(until, size)) > 0:
+                    applied += count
+                    if progress is not None:
+                        progress(applied, max(total, applied))
+                    if long_way is None and count == size:
+                        long_way = self._long_way(until)
+                        if long_way:
+                            self._feed.drop_indexes()
+                            size = max(size, self.bulk_batch)
+            except BaseException:
+                if long_way:
+                    # Best effort: what failed may fail this too, and must not be hidden;
+                    # opening the views creates whatever indexes are still missing.
+                    with contextlib.suppress(Exception):
+                        self._feed.restore_indexes()
+                raise
+            if long_way:
+                self._feed.restore_indexes()
             return applied
+
+    def _long_way(self, until: int | None) -> bool:
+        """Whether what is left to apply is long enough to drop the indexes for."""
+        return bulk.supported(self.engine) and (until or self.head()) - self.position() > self.bulk_gap
 
     def _apply(self, notification: Notification, rows: RowCache) -> None:
         """One event's rows (what a migration applies to its new tables too)."""
