@@ -20,10 +20,11 @@ and the read answers from the replay.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProjectorFunction, Repository
+from eventsourcing.application import AggregateNotFoundError, ProjectorFunction, Repository, project_aggregate
 from eventsourcing.persistence import AggregateRecorder, EventStore, StoredEvent
 from eventsourcing.popo import POPOAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
@@ -116,6 +117,8 @@ class SnapshotRepository(Repository[UUID]):
     def _reconstruct_aggregate(
         self, aggregate_id: UUID, version: int | None, projector_func: ProjectorFunction[Any, Any]
     ) -> Any:
+        if projector_func is project_aggregate:
+            projector_func = _project
         rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
         if not rows:
             return self._replay(aggregate_id, version, projector_func, stale_at=None)
@@ -177,3 +180,15 @@ class SnapshotRepository(Repository[UUID]):
                 *key,
                 exc_info=True,
             )
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's ``project_aggregate`` without its ``assert isinstance(event,
+    CanMutateProtocol)`` per event: an ``isinstance`` against a runtime-checkable
+    ``Protocol`` walks the protocol's attributes every time, about a third of the
+    CPU of loading an aggregate and executing one command on it (profiled:
+    48,000 checks in 2,000 commands). Every event here is a domain event of
+    the ledger's own aggregates, decoded by its mapper, with ``mutate``."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
