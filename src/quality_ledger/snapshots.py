@@ -119,15 +119,56 @@ class SnapshotRepository(Repository[UUID]):
     ) -> Any:
         if projector_func is project_aggregate:
             projector_func = _project
-        rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
-        if not rows:
-            return self._replay(aggregate_id, version, projector_func, stale_at=None)
-        row = rows[0]
+        read = self._read_sqlite(aggregate_id, version)
+        if read is None:
+            rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
+            if not rows:
+                return self._replay(aggregate_id, version, projector_func, stale_at=None)
+            row = rows[0]
+            tail: Iterable[Any] | None = None
+        else:
+            latest, stored = read
+            tail = map(self.event_store.mapper.to_domain_event, stored)
+            if latest is None:
+                aggregate = projector_func(None, tail)
+                if aggregate is None:
+                    msg = f"Aggregate {aggregate_id!r} version {version!r} not found."
+                    raise AggregateNotFoundError(msg)
+                return aggregate
+            row = latest
         aggregate = self._load(row)
         if aggregate is None:
             return self._replay(aggregate_id, version, projector_func, stale_at=row.originator_version)
-        tail = self.event_store.get(originator_id=aggregate_id, gt=row.originator_version, lte=version)
+        if tail is None:
+            tail = self.event_store.get(originator_id=aggregate_id, gt=row.originator_version, lte=version)
         return projector_func(aggregate, tail)
+
+    def _read_sqlite(
+        self, aggregate_id: UUID, version: int | None
+    ) -> tuple[StoredEvent | None, list[StoredEvent]] | None:
+        """On SQLite, the latest snapshot up to ``version`` and the events after it
+        (all of them if there is none), read in one transaction rather than two:
+        a third of the transactions of a command. None on other stores."""
+        events, snapshots = self.event_store.recorder, self.snapshots.recorder
+        if not (
+            isinstance(events, SQLiteAggregateRecorder)
+            and isinstance(snapshots, SQLiteAggregateRecorder)
+            and events.datastore is snapshots.datastore
+        ):
+            return None
+        upto, bound = ("AND originator_version<=? ", [version]) if version is not None else ("", [])
+        with events.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"{snapshots.select_events_statement}{upto}ORDER BY originator_version DESC LIMIT 1",
+                [aggregate_id.hex, *bound],
+            )
+            found = [_stored(snapshots, r) for r in c.fetchall()]
+            after = found[0].originator_version if found else 0
+            c.execute(
+                f"{events.select_events_statement}AND originator_version>? {upto}ORDER BY originator_version ASC",
+                [aggregate_id.hex, after, *bound],
+            )
+            return (found[0] if found else None), [_stored(events, r) for r in c.fetchall()]
 
     def _load(self, row: StoredEvent) -> Any:
         """The aggregate the snapshot ``row`` holds, or None if it is stale or cannot be read."""
@@ -180,6 +221,15 @@ class SnapshotRepository(Repository[UUID]):
                 *key,
                 exc_info=True,
             )
+
+
+def _stored(recorder: SQLiteAggregateRecorder, row: Any) -> StoredEvent:
+    return StoredEvent(
+        originator_id=recorder.convert_originator_id(row["originator_id"]),
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=row["state"],
+    )
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
