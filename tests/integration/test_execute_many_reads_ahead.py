@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from quality_ledger import Actor, Ledger
+from quality_ledger import Ledger
 from quality_ledger import commands as c
 from quality_ledger.domain.base import LedgerAggregate, Snapshot
 from quality_ledger.domain.campaign import Campaign, unsaved_children
@@ -28,20 +28,7 @@ from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import Changes, CommandContext, handle
 from quality_ledger.store.firsts import GROUP, first_events
 from tests.conftest import ORGANISER, QTS
-
-Pair = tuple[c.Command, Actor]
-
-
-def campaign_pairs(title: str = "Bulk month") -> tuple[UUID, list[Pair]]:
-    plan = c.PlanCampaign(
-        title=title, theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
-    )
-    campaign_id = plan.new_id()
-    return campaign_id, [
-        (plan, ORGANISER),
-        (c.EnlistDepartment(campaign_id=campaign_id, code="XA-QTS", name_zh="市质监局", name_en="QTS"), ORGANISER),
-        (c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 1)), ORGANISER),
-    ]
+from tests.integration.test_execute_many import Pair, launched_campaign_pairs
 
 
 def activity_pairs(campaign_id: UUID, count: int, reports: int = 0, *, keyed: bool = False) -> list[Pair]:
@@ -93,7 +80,7 @@ def test_a_batch_asks_the_store_per_chunk_not_per_command_whether_its_new_ids_ex
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a launched campaign, and a batch planning 30 activities in it
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     ledger.execute_many(pairs)
     asked = Asked(ledger, monkeypatch)
     # when the batch runs in chunks of 8
@@ -110,7 +97,7 @@ def test_a_keyed_batch_finds_its_recorded_keys_per_chunk_and_records_nothing_twi
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a keyed batch recorded once
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     ledger.execute_many(pairs)
     keyed = activity_pairs(campaign_id, 10, reports=2, keyed=True)
     first = list(ledger.execute_each(keyed, chunk_size=7))
@@ -135,7 +122,7 @@ def test_a_keyed_batch_finds_its_recorded_keys_per_chunk_and_records_nothing_twi
 
 def test_an_id_stored_before_the_batch_is_refused_as_execute_refuses_it(ledger: Ledger) -> None:
     # given an activity planned one by one
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     ledger.execute_many(pairs)
     planned = activity_pairs(campaign_id, 1)[0]
     ledger.execute(*planned)
@@ -151,7 +138,7 @@ def test_an_id_stored_before_the_batch_is_refused_as_execute_refuses_it(ledger: 
 
 def test_the_first_events_of_many_aggregates_come_in_one_answer(ledger: Ledger) -> None:
     # given a campaign with more activities than one statement asks about
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     plans = [p for p, _ in activity_pairs(campaign_id, GROUP + 3) if isinstance(p, c.PlanActivity)]
     ledger.execute_many([*pairs, *((p, QTS) for p in plans)])
     activities = [p.new_id() for p in plans]
@@ -177,7 +164,7 @@ def test_a_store_that_fails_the_chunks_question_stops_the_batch_as_a_ledger_erro
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr("quality_ledger.batches.first_events", failing)
-    _, pairs = campaign_pairs()
+    _, pairs = launched_campaign_pairs()
     # when a batch runs, then it stops as the ledger's own error, naming where, having recorded nothing
     with pytest.raises(LedgerError, match=r"^batch stopped at command 0, none recorded from command 0 on: ") as stopped:
         ledger.execute_many(pairs)
@@ -207,7 +194,7 @@ def test_snapshots_taken_from_the_batch_hold_what_the_store_gives(ledger: Ledger
     if clock:
         ledger.clock = lambda: datetime(2017, 9, 1, 8, tzinfo=UTC)
     EventLog.of(ledger).snapshot_every = 3
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     batch = [*pairs, *activity_pairs(campaign_id, 4, reports=4)]
     # when a batch records them in chunks of 5
     ledger.execute_many(batch, chunk_size=5)
@@ -239,7 +226,7 @@ def test_an_aggregate_a_command_moved_past_its_snapshot_version_is_snapshotted_f
 
     ledger.handle = twice  # type: ignore[method-assign,assignment]
     EventLog.of(ledger).snapshot_every = 3
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     batch = [*pairs, *activity_pairs(campaign_id, 1, reports=3)]
     # when the batch runs (the activity goes to 1, 2, then 3-4, 5-6, 7-8: version 3 is
     # passed inside a command, 6 ends one)
@@ -257,7 +244,7 @@ def test_an_aggregate_a_command_moved_past_its_snapshot_version_is_snapshotted_f
 
 def test_a_campaign_the_batch_keeps_forgets_the_children_once_the_store_has_them(ledger: Ledger) -> None:
     # given a batch planning 5 activities (left unfinished) in chunks of 4
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     receipts = ledger.execute_each([*pairs, *activity_pairs(campaign_id, 5)], chunk_size=4)
     receipts.drain()
     # then the campaign it keeps loaded holds none of the events that added them
@@ -275,7 +262,7 @@ def test_a_campaign_the_batch_keeps_forgets_the_children_once_the_store_has_them
 
 def test_an_input_that_fails_midway_stops_the_batch_after_the_chunks_before_it(ledger: Ledger) -> None:
     # given an input whose sixth item cannot be read
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     planned = activity_pairs(campaign_id, 2)
 
     def broken() -> Iterator[Pair]:
@@ -293,7 +280,7 @@ def test_an_input_that_fails_midway_stops_the_batch_after_the_chunks_before_it(l
 
 def test_a_refused_command_read_before_the_inputs_error_is_what_the_batch_reports(ledger: Ledger) -> None:
     # given a second launch of the campaign, then an input that fails
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     relaunch = (c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 2)), ORGANISER)
 
     def broken() -> Iterator[Pair]:
@@ -312,7 +299,7 @@ def test_a_refused_command_read_before_the_inputs_error_is_what_the_batch_report
 
 def test_the_garbage_collector_is_paused_while_a_chunk_is_decided_and_restored_after(ledger: Ledger) -> None:
     # given an input that notes whether the collector runs as each pair is read
-    campaign_id, pairs = campaign_pairs()
+    campaign_id, pairs = launched_campaign_pairs()
     running: list[bool] = []
 
     def noted(items: list[Pair]) -> Iterator[Pair]:
