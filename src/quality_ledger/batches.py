@@ -13,11 +13,9 @@ are bounded, so a million commands run in flat memory.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +24,7 @@ from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 
 from quality_ledger import commands as c
 from quality_ledger.bounds import CHUNK_BYTES
+from quality_ledger.collector import collector_paused
 from quality_ledger.command_records import CommandRecord, record_id
 from quality_ledger.domain.base import LedgerAggregate, Snapshot
 from quality_ledger.domain.campaign import Campaign, unsaved_children
@@ -440,26 +439,3 @@ def _name(pair: object) -> str:
     """The command's class name, for a refusal's message, whatever ``pair`` is."""
     command = pair[0] if isinstance(pair, tuple) and pair else pair
     return type(command).__name__
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a chunk is decided, back
-    on (if it was on) once it is.
-
-    Deciding a command allocates a few dozen small objects (models, their
-    dicts and sets), nearly none of them in reference cycles (counting frees
-    them), and the batch keeps thousands of aggregates alive: the collector,
-    run every 700 allocations, kept scanning them for nothing, a seventh of
-    a bulk import's time. Paused, it scans once per chunk instead; what
-    cyclic garbage a chunk makes (at most 5,000 commands' worth) waits until
-    then. The collector is the process's: a thread running alongside
-    collects less for that while too, which costs it nothing but memory
-    that the next collection frees."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlalchemy import Connection, Engine, select, update
 
+from quality_ledger.collector import collector_paused
 from quality_ledger.errors import ProjectionFailed, ViewsOutdated
 from quality_ledger.projections import audit_trail, bulk
 from quality_ledger.projections.bookkeeping import NAME
@@ -48,8 +49,16 @@ class Feed:
         self.version = version
         self.batch_size = batch_size
         self.fault = fault
+        self.bulk = False
+        """Whether a long catch-up is under way (:meth:`drop_indexes` until :meth:`restore_indexes`)."""
 
     def next_batch(self, until: int | None, size: int | None = None) -> int:
+        """:meth:`_next_batch` with the garbage collector paused (:func:`collector_paused`):
+        the batch's objects are freed when it returns, before the collector is back on."""
+        with collector_paused():
+            return self._next_batch(until, size)
+
+    def _next_batch(self, until: int | None, size: int | None) -> int:
         """Apply the next batch (``size`` events, by default :attr:`batch_size`)
         in one transaction, or raise ``ProjectionFailed`` naming the event
         that failed, with the views left as they were.
@@ -73,10 +82,16 @@ class Feed:
                 if not notifications:
                     return 0
                 self._check_version(connection)
+                if self.bulk or connection.info.get("wal_autocheckpoint") is not None:
+                    bulk.checkpoint_every(connection, bulk.BULK_CHECKPOINT if self.bulk else bulk.DEFAULT_CHECKPOINT)
                 rows = RowCache(connection)
+                decode: Callable[[Notification], Any] = self.mapper.to_domain_event
+                record = audit_trail.record
                 for notification in notifications:
-                    try:
-                        self.apply(notification, rows)
+                    try:  # what apply() does, written out: it runs once per event
+                        domain_event = decode(notification)
+                        record(domain_event, rows, notification.id)
+                        project(domain_event, rows, notification.id)
                     except Exception as e:
                         raise ProjectionFailed(notification.id, notification.topic, e) from e
                 self._step("before-write")
@@ -119,13 +134,18 @@ class Feed:
             read_position(connection, lock=True)
             self._check_version(connection)
             bulk.drop(connection)
+        self.bulk = True
 
     def restore_indexes(self) -> int:
         """Create again whatever secondary indexes are missing; how many.
         Nothing if the views are no longer at this code's version: another
         process migrated them, and their indexes are its own."""
+        self.bulk = False
         with self.engine.begin() as connection:
             read_position(connection, lock=True)
+            # Back at SQLite's default before this commit, which then copies the WAL the batches left.
+            if bulk.supported(connection):
+                bulk.checkpoint_every(connection, bulk.DEFAULT_CHECKPOINT)
             stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
             return bulk.restore(connection) if stored == self.version else 0
 

@@ -65,11 +65,21 @@ class RowCache:
         converted row holds only strings, numbers and None, which the garbage
         collector stops tracking, where a batch of rows holding UUIDs would
         be traversed by every collection until the batch ends."""
-        appended = self._appended.get(table)
-        if appended is None:
-            writer = _writer(self.connection.dialect, self._tables.get(table, table), "insert")
-            appended = self._appended[table] = (writer, [])
-        appended[1].append(appended[0].convert(values))
+        writer, params = self._appended.get(table) or self._appending(table)
+        params.append(writer.convert(values))
+
+    def append_row(self, table: Table, form: RowForm, *arguments: Any) -> None:
+        """Like :meth:`append`, the row given by ``form`` applied to
+        ``arguments``: its values taken and converted for the driver in one
+        step, by code compiled once per form and table (:class:`RowForm`)."""
+        writer, params = self._appended.get(table) or self._appending(table)
+        build = writer.forms.get(form) or writer.compile_form(form)
+        params.append(build(*arguments))
+
+    def _appending(self, table: Table) -> tuple[_Writer, list[Any]]:
+        writer = _writer(self.connection.dialect, self._tables.get(table, table), "insert")
+        appended = self._appended[table] = (writer, [])
+        return appended
 
     def flush(self) -> None:
         """Write every row: the upserts first, then the appended rows."""
@@ -80,6 +90,23 @@ class RowCache:
         for writer, params in self._appended.values():
             if params:
                 self.connection.exec_driver_sql(writer.sql, params)
+
+
+class RowForm:
+    """How one kind of appended row is made from a few arguments: each
+    column's value as a Python expression of them (``sources``, by column
+    name), evaluated in ``scope``. Compiled per writer into one function
+    that also applies the columns' bind processors (:func:`_converter`), so
+    the row exists only once, already as the driver takes it: for the audit
+    trail's line, a third less work than a tuple converted afterwards.
+
+    The expressions are the caller's own code, fixed in its module, never
+    data (the same trust as a ``lambda``)."""
+
+    def __init__(self, arguments: Sequence[str], sources: Mapping[str, str], scope: Mapping[str, Any]) -> None:
+        self.arguments = tuple(arguments)
+        self.sources = dict(sources)
+        self.scope = dict(scope)
 
 
 _keys: dict[Table, Callable[[Row], tuple[Any, ...]]] = {}
@@ -132,11 +159,26 @@ class _Writer:
         self.positional = bool(dialect.positional)
         self.names = list(compiled.positiontup or ()) if self.positional else columns
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names]
+        self.processors = processors
         by_name = None if self.positional else self.names
-        self.convert = _converter([columns.index(name) for name in self.names], processors, by_name)
+        self.convert = _converter(
+            ("row",), [f"row[{columns.index(name)!r}]" for name in self.names], processors, by_name
+        )
         """A tuple in column order to the parameters the driver takes."""
-        self.convert_dict = _converter(self.names, processors, by_name)
+        self.convert_dict = _converter(("row",), [f"row[{name!r}]" for name in self.names], processors, by_name)
         """A dict by column name to the parameters the driver takes."""
+        self.forms: dict[RowForm, Callable[..., Any]] = {}
+        """Each :class:`RowForm` compiled for this table, as it is first used."""
+
+    def compile_form(self, form: RowForm) -> Callable[..., Any]:
+        """``form`` as one function of its arguments to the parameters the driver takes."""
+        if set(form.sources) != set(self.names):
+            msg = f"a row form must give every column of the table once, got {sorted(form.sources)}"
+            raise ValueError(msg)
+        sources = [form.sources[name] for name in self.names]
+        by_name = None if self.positional else self.names
+        build = self.forms[form] = _converter(form.arguments, sources, self.processors, by_name, form.scope)
+        return build
 
     def write(self, connection: Connection, rows: Sequence[Row]) -> None:
         """Upsert rows given as dicts by column name."""
@@ -145,26 +187,29 @@ class _Writer:
 
 
 def _converter(
-    keys: Sequence[int] | Sequence[str],
+    arguments: Sequence[str],
+    sources: Sequence[str],
     processors: Sequence[Callable[[Any], Any] | None],
     names: Sequence[str] | None,
-) -> Callable[[Any], Any]:
-    """One function, compiled once per table, that picks a row's values by
-    ``keys`` (indexes into a tuple, or names in a dict) in the statement's
-    order and applies each column's processor: a tuple for a positional
-    driver, a dict by ``names`` otherwise.
+    scope: Mapping[str, Any] | None = None,
+) -> Callable[..., Any]:
+    """One function, compiled once per table, of ``arguments`` that takes each
+    value the statement needs by its expression in ``sources`` (an index into
+    a tuple, a name in a dict, or a :class:`RowForm`'s own), in the
+    statement's order, and applies each column's processor: a tuple for a
+    positional driver, a dict by ``names`` otherwise.
 
     Written out as code (as ``dataclasses`` writes ``__init__``) because it
     runs once per event: a loop over the processors building a list and then
     a tuple cost half as much again, and the commonest processors (SQLite's
     UUIDs, dates and datetimes) are written inline (:func:`_inline`) rather
-    than called. The source holds only the keys' and column names' ``repr``;
-    processors are passed by reference."""
-    namespace: dict[str, Any] = {"date": date, "datetime": datetime, "UUID": UUID}
-    lines = ["def convert(row):"]
+    than called. The source holds only the expressions given and the column
+    names' ``repr``; processors are passed by reference."""
+    namespace: dict[str, Any] = {**(scope or {}), **_SCOPE}
+    lines = [f"def convert({', '.join(arguments)}):"]
     items = []
-    for n, (key, process) in enumerate(zip(keys, processors, strict=True)):
-        item = f"row[{key!r}]"
+    for n, (source, process) in enumerate(zip(sources, processors, strict=True)):
+        item = source
         if process is not None:
             namespace[f"p{n}"] = process
             lines.append(f"    v{n} = {item}")
@@ -173,17 +218,37 @@ def _converter(
     body = f"({', '.join(items)},)" if names is None else f"{{{', '.join(items)}}}"
     lines.append(f"    return {body}")
     exec("\n".join(lines), namespace)  # noqa: S102  # see above
-    convert: Callable[[Any], Any] = namespace["convert"]
+    convert: Callable[..., Any] = namespace["convert"]
     return convert
 
 
+_DATES: dict[date, str] = {}
+"""Dates as ISO text, as converted so far: a log names few distinct days (its
+campaigns' periods), and a dict lookup costs a seventh of ``isoformat``."""
+
+_DATES_KEPT = 65_536
+"""At most this many dates are kept (about 180 years of days)."""
+
+
+def _iso_date(day: date) -> str:
+    text = day.isoformat()
+    if len(_DATES) < _DATES_KEPT:
+        _DATES[day] = text
+    return text
+
+
+_SCOPE: dict[str, Any] = {"date": date, "datetime": datetime, "UUID": UUID, "_DATES": _DATES, "_iso_date": _iso_date}
+"""The names the expressions of :data:`_INLINE` use."""
+
 _INLINE: tuple[tuple[str, tuple[Any, ...]], ...] = (
     (
-        "(None if {v} is None else {v}.hex if type({v}) is UUID else {p}({v}))",
+        # ``UUID.hex`` is '%032x' % int, through a Python property: the same
+        # text from the 16 bytes' hex, in half the time.
+        "(None if {v} is None else {v}.int.to_bytes(16, 'big').hex() if type({v}) is UUID else {p}({v}))",
         (None, UUID("00000000-0000-0000-0000-000000000000"), UUID("2c925821-bb96-5b2c-8cd9-b309b699625b")),
     ),
     (
-        "(None if {v} is None else {v}.isoformat() if type({v}) is date else {p}({v}))",
+        "(None if {v} is None else (_DATES.get({v}) or _iso_date({v})) if type({v}) is date else {p}({v}))",
         (None, date(1, 2, 3), date(2017, 9, 1), date(9999, 12, 31)),
     ),
     (
@@ -203,7 +268,7 @@ def _inline(process: Callable[[Any], Any], value: str, name: str) -> str:
     accepts), else a call of ``process``: so a processor another SQLAlchemy
     version writes differently is called, never imitated wrongly."""
     for template, samples in _INLINE:
-        scope = {"date": date, "datetime": datetime, "UUID": UUID, "process": process}
+        scope = {**_SCOPE, "process": process}
         check = eval(f"lambda value: {template.format(v='value', p='process')}", scope)  # noqa: S307
         try:
             if all(check(sample) == process(sample) for sample in samples):
