@@ -10,11 +10,12 @@ state instead of running one after the other.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
 from itertools import count
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -25,6 +26,7 @@ from quality_ledger import commands as c
 from quality_ledger.command_records import CommandRecord, Receipt
 from quality_ledger.domain.activity import Activity
 from quality_ledger.persistence import PydanticMapper, env_for
+from quality_ledger.privacy import FieldCipher, key_store_for
 from quality_ledger.testing.synthetic import fill
 
 ORGANISER = Actor(user="bench", department="XA-QPC")
@@ -35,9 +37,17 @@ LANES = 100
 class Bare(Application[UUID]):
     """The bare peer: eventsourcing's own ``Application`` and recorder (no hash
     chain) with the ledger's mapper, on the ledger's tables. The ledger's own
-    store refuses an unchained recorder, so the peer is built here."""
+    store refuses an unchained recorder, so the peer is built here.
+
+    The mapper seals and opens personal fields with the keys in the same
+    database, as the ledger's does (issue 15): the peer saves and reads the
+    same rows. (benchmarks/bench_privacy.py measures what sealing costs.)"""
 
     name = "quality_ledger"
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        super().__init__(env=env)
+        cast(PydanticMapper, self.mapper).privacy = FieldCipher(key_store_for(self.recorder))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(transcoder=JSONTranscoder())

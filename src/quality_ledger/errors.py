@@ -96,6 +96,11 @@ class ConfigurationError(LedgerError, ValueError):
     """The ledger cannot be opened as asked (bad URL, unknown scheme)."""
 
 
+class EncryptionKeyError(ConfigurationError):
+    """A ledger encrypted at rest opened without its key, or with another
+    one; a plain ledger opened with a key; a key that is not 32 bytes."""
+
+
 class NoLedger(LedgerError, FileNotFoundError):
     """There is no ledger where one was expected (and none was to be created)."""
 

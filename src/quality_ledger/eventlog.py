@@ -31,7 +31,10 @@ from quality_ledger.audit.chain import ChainedRecorder
 from quality_ledger.domain.base import DomainEvent, Snapshot
 from quality_ledger.guarantees import check_store, refuse_overrides
 from quality_ledger.persistence import PydanticMapper, application_recorder, snapshot_recorder
+from quality_ledger.privacy import FieldCipher, KeyStore, key_store_for
+from quality_ledger.privacy.at_rest import check_at_rest
 from quality_ledger.snapshots import SnapshotRepository, SnapshotStore
+from quality_ledger.store.mapper import ReplayMapper
 
 PAGE = 1000
 """Notifications read per query when walking the log."""
@@ -46,11 +49,17 @@ class _Store(Application[UUID]):
     snapshot_every = 50
     """Take a snapshot when an aggregate's version reaches a multiple of this."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, env: Mapping[str, str], encryption_key: bytes | None = None, key_store: KeyStore | None = None
+    ) -> None:
         refuse_overrides(os.environ)
         super().__init__(env=env)
         try:
             check_store(self.recorder, self.mapper)
+            mapper = cast(PydanticMapper, self.mapper)
+            mapper.privacy = FieldCipher(key_store if key_store is not None else key_store_for(self.recorder))
+            empty = not self.recorder.max_notification_id()
+            mapper.at_rest = check_at_rest(self.recorder, encryption_key, empty=empty)
         except BaseException:
             self.close()
             raise
@@ -78,7 +87,8 @@ class _Store(Application[UUID]):
         """A repository that loads a snapshot only if it fits today's state
         model, else replays and replaces it: a snapshot never breaks a read."""
         snapshots = cast(SnapshotStore, self.snapshots)  # always on (construct_env), built above
-        return SnapshotRepository(self.events, snapshot_store=snapshots)
+        replaying = EventStore(mapper=ReplayMapper(cast(PydanticMapper, self.mapper)), recorder=self.recorder)
+        return SnapshotRepository(replaying, snapshot_store=snapshots)
 
 
 class _HasLog(Protocol):
@@ -93,8 +103,10 @@ class EventLog:
     into the ledger.
     """
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._app = _Store(env=env)
+    def __init__(
+        self, env: Mapping[str, str], encryption_key: bytes | None = None, key_store: KeyStore | None = None
+    ) -> None:
+        self._app = _Store(env=env, encryption_key=encryption_key, key_store=key_store)
 
     @staticmethod
     def of(ledger: object) -> EventLog:
@@ -131,6 +143,23 @@ class EventLog:
         return self._app.mapper
 
     @property
+    def keys(self) -> KeyStore:
+        """The data subjects' keys (:mod:`quality_ledger.privacy.keys`)."""
+        return self.privacy.keys
+
+    @property
+    def privacy(self) -> FieldCipher:
+        """What seals and opens personal fields (:mod:`quality_ledger.privacy.fields`)."""
+        cipher = cast(PydanticMapper, self._app.mapper).privacy
+        assert cipher is not None  # set in _Store.__init__
+        return cipher
+
+    def share_keys(self, other: EventLog) -> None:
+        """Read (and write) personal fields with ``other``'s keys: a replay's
+        scratch copy of a log holds its rows, not its key table."""
+        cast(PydanticMapper, self._app.mapper).privacy = other.privacy
+
+    @property
     def repository(self) -> Repository[UUID]:
         """Aggregates, loaded through snapshots where they fit."""
         return self._app.repository
@@ -159,6 +188,14 @@ class EventLog:
             if len(rows) < page:
                 return
             start = rows[-1].id + 1
+
+    def plain(self, row: StoredEvent) -> bytes:
+        """A row's JSON as written (opened first in a ledger encrypted at rest)."""
+        return cast(PydanticMapper, self._app.mapper).plain(row)
+
+    @property
+    def encrypted_at_rest(self) -> bool:
+        return cast(PydanticMapper, self._app.mapper).at_rest is not None
 
     def decode(self, row: StoredEvent) -> DomainEvent:
         return cast(DomainEvent, self._app.mapper.to_domain_event(row))

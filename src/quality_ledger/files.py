@@ -64,6 +64,22 @@ def private_key(path: Path) -> bytes:
     return data
 
 
+def encryption_key(path: Path) -> bytes:
+    """A ledger's at-rest key from a file: 32 raw bytes, or 64 hex digits
+    (docs/privacy.md, "Encryption at rest")."""
+    data = read_bytes(path, "encryption key file")
+    if len(data) == 32:
+        return data
+    try:
+        key = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        msg = f"{path} holds no encryption key: 32 bytes, or 64 hex digits, expected"
+        raise ConfigurationError(msg)
+    return key
+
+
 def check_out(path: Path, *, force: bool, directory: bool = False) -> None:
     """Refuse, before any work, an output that cannot or must not be written."""
     parent = path.absolute().parent

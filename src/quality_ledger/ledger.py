@@ -26,22 +26,33 @@ from quality_ledger.auditing import Auditing
 from quality_ledger.batches import BatchReceipts, BatchSummary, Progress
 from quality_ledger.bounds import CACHED_AGGREGATES, CHUNK_SIZE, DEFAULT_CHUNK_SIZE, POSITION, check_day, check_instant
 from quality_ledger.domain.values import Actor
+from quality_ledger.erasing import ForgetReport, PersonalData, Privacy
 from quality_ledger.errors import InvalidCommand, ReadOnly
 from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import handle
 from quality_ledger.parts import guarded
 from quality_ledger.persistence import MEMORY_URL, Location, is_store_error, locate, redact
 from quality_ledger.policy import DepartmentPolicy, Policy
+from quality_ledger.privacy import KeyStore
 from quality_ledger.projections import Views, views_engine
 from quality_ledger.projections.migration import Outdated
 from quality_ledger.reading import Reading, RecordedEvent, event_name
 from quality_ledger.receipts import Receipt
 from quality_ledger.writing import Clock, Writer, validated
 
-__all__ = ["BatchReceipts", "BatchSummary", "Clock", "Ledger", "RecordedEvent", "event_name"]
+__all__ = [
+    "BatchReceipts",
+    "BatchSummary",
+    "Clock",
+    "ForgetReport",
+    "Ledger",
+    "PersonalData",
+    "RecordedEvent",
+    "event_name",
+]
 
 
-class Ledger(Reading, Auditing):
+class Ledger(Reading, Auditing, Privacy):
     """A quality campaign ledger: execute commands, read state and history.
 
     Open one with :meth:`open`; close it (or use ``with``) to release the
@@ -73,6 +84,8 @@ class Ledger(Reading, Auditing):
         self.clock = clock
         self.as_of_position: int | None = None
         """Set on a replayed, read-only ledger: the last log position it holds."""
+        self._encryption_key: bytes | None = None
+        """The at-rest key it was opened with: a replay's scratch copy is encrypted with it too."""
         self._scratch: TemporaryDirectory[str] | None = None
         """A replayed ledger's scratch directory (its store), removed by :meth:`close`."""
 
@@ -89,6 +102,8 @@ class Ledger(Reading, Auditing):
         create: bool = True,
         adopt: bool = False,
         outdated_views: Outdated | None = None,
+        encryption_key: bytes | None = None,
+        key_store: KeyStore | None = None,
     ) -> Ledger:
         """Open the ledger at ``url``.
 
@@ -125,10 +140,21 @@ class Ledger(Reading, Auditing):
         (``"refuse"``, the default on PostgreSQL, where other processes share
         them) or left unserved until :meth:`migrate_views` (``"defer"``):
         docs/views.md, "Versions and migrations".
+
+        ``encryption_key`` (32 bytes) creates a ledger encrypted at rest,
+        and opens one: every stored row and snapshot is compressed and
+        sealed with AES-GCM. A ledger keeps what it was created as: an
+        encrypted one opened without its key, or with another, and a plain
+        one opened with a key, raise :class:`EncryptionKeyError`
+        (docs/privacy.md, "Encryption at rest").
+
+        ``key_store`` keeps the data subjects' keys somewhere else than the
+        default table beside the events: a KMS behind
+        :class:`~quality_ledger.privacy.KeyStore` (docs/privacy.md, "Keys").
         """
         location = locate(url, create=create, adopt=adopt)
         try:
-            events = EventLog(env=location.env)
+            events = EventLog(env=location.env, encryption_key=encryption_key, key_store=key_store)
         except Exception as e:
             if is_store_error(e):
                 raise location.failure(e) from e
@@ -141,7 +167,7 @@ class Ledger(Reading, Auditing):
             if isinstance(e, Exception) and is_store_error(e):
                 raise location.failure(e) from e
             raise
-        return cls(
+        opened = cls(
             events,
             location.url,
             policy or DepartmentPolicy(),
@@ -150,6 +176,8 @@ class Ledger(Reading, Auditing):
             clock=clock,
             location=location,
         )
+        opened._encryption_key = encryption_key
+        return opened
 
     @property
     def read_only(self) -> bool:
@@ -290,11 +318,14 @@ class Ledger(Reading, Auditing):
         until = min(until, self.position())
         where = scratch.directory()
         try:
-            replayed = Ledger.open(scratch.sqlite_url(where.name, "replay.db"), policy=self.policy)
+            replayed = Ledger.open(
+                scratch.sqlite_url(where.name, "replay.db"), policy=self.policy, encryption_key=self._encryption_key
+            )
         except BaseException:
             where.cleanup()
             raise
         replayed._scratch = where
+        replayed._log.share_keys(self._log)  # the copy holds the rows, not the key table
         try:
             replay.replay_into(self._log, replayed._log, until, occurred_by)
         except BaseException:

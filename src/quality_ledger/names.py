@@ -24,6 +24,7 @@ from quality_ledger.domain.base import Snapshot
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection
+from quality_ledger.erasures import Erasure
 
 PREFIX = "quality-ledger/"
 """Marks a stored name as a name, not a module path."""
@@ -68,6 +69,8 @@ STORED: dict[str, type] = {
         "Inspection.Closed": Inspection.Closed,
         "CommandRecord": CommandRecord,
         "CommandRecord.Accepted": CommandRecord.Accepted,
+        "Erasure": Erasure,
+        "Erasure.SubjectForgotten": Erasure.SubjectForgotten,
         "Snapshot": Snapshot,
     }.items()
 }

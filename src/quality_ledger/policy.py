@@ -18,7 +18,7 @@ authenticates its subjects) says so through :class:`SubjectPolicy`;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
@@ -52,6 +52,19 @@ class SubjectPolicy(Protocol):
         ...
 
 
+@runtime_checkable
+class ErasurePolicy(Protocol):
+    """A policy that says who may erase a data subject (``Ledger.forget``).
+
+    A policy without this method lets nobody forget: erasure destroys data
+    for good, so it is allowed only where a policy says so.
+    """
+
+    def may_forget(self, actor: Actor, kind: str) -> bool:
+        """True if ``actor`` may destroy the key of a data subject of ``kind`` (``user``, ``nominee``)."""
+        ...
+
+
 class DepartmentPolicy:
     """The default: an actor acts only for a responsible department, or for a
     subject the service registered.
@@ -63,10 +76,17 @@ class DepartmentPolicy:
     is such a code acts for that subject, and is recorded under that code.
     Any :class:`~collections.abc.Mapping` will do, such as one backed by the
     service's own registry. Without it, no subject acts itself.
+
+    ``privacy_officers`` are the departments whose actors may erase a data
+    subject (``Ledger.forget``); by default none.
     """
 
-    def __init__(self, subjects: Mapping[str, str] | None = None) -> None:
+    def __init__(self, subjects: Mapping[str, str] | None = None, *, privacy_officers: Iterable[str] = ()) -> None:
         self.subjects: Mapping[str, str] = subjects if subjects is not None else {}
+        self.privacy_officers = frozenset(privacy_officers)
+
+    def may_forget(self, actor: Actor, kind: str) -> bool:
+        return actor.department in self.privacy_officers
 
     def allows(self, actor: Actor, command: Command, responsible: frozenset[str]) -> bool:
         return actor.department in responsible
@@ -80,6 +100,9 @@ class AllowAll:
     """Authorises everything: for migrations, replays and single-user tools."""
 
     def allows(self, actor: Actor, command: Command, responsible: frozenset[str]) -> bool:
+        return True
+
+    def may_forget(self, actor: Actor, kind: str) -> bool:
         return True
 
 

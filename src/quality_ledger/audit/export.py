@@ -5,6 +5,7 @@ however long the log is."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from quality_ledger.audit.verify import Checkpoint, VerifyReport, links
 from quality_ledger.eventlog import EventLog
+from quality_ledger.privacy.at_rest import MAGIC
 from quality_ledger.projections.audit_trail import AuditEntry, AuditPage
 
 
@@ -91,7 +93,7 @@ def export_evidence(
     with (directory / f"events.{fmt}").open("w", encoding="utf-8", newline="") as stream:
         writer = _Writer(stream, fmt, EVENT_FIELDS)
         for n in log.notifications(until=head):
-            payload = n.state.decode("utf-8", errors="replace")
+            payload = _payload(n.state)
             writer.write(
                 {
                     "position": n.id,
@@ -119,3 +121,12 @@ def export_evidence(
     (directory / "report.json").write_text(ledger.verify().model_dump_json(indent=2), encoding="utf-8")
     (directory / "checkpoint.json").write_text(ledger.checkpoint().model_dump_json(indent=2), encoding="utf-8")
     return counts
+
+
+def _payload(state: bytes) -> str:
+    """A stored row's bytes as the bundle's text: the JSON as it is, or, for a
+    ledger encrypted at rest, ``base64:`` and the sealed bytes, exactly (the
+    links are digests of the stored bytes, which a reader must recover)."""
+    if state.startswith(MAGIC):
+        return "base64:" + base64.b64encode(state).decode("ascii")
+    return state.decode("utf-8", errors="replace")

@@ -107,13 +107,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ``mode=ro`` URI: a read-only file or directory, or ``?mode=ro``)."""
         return "mode=ro" in self.datastore.pool.db_name
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        # Refused before a transaction begins, naming why, rather than
-        # SQLite's "attempt to write a readonly database" from inside one.
+    def refuse_if_read_only(self) -> None:
+        """Raise :class:`ReadOnly` if opened read-only: before a transaction
+        begins, naming why, rather than SQLite's "attempt to write a readonly
+        database" from inside one (the events' insert, a subject's new key)."""
         if self.read_only:
             path = unquote(self.datastore.pool.db_name.removeprefix("file:").split("?", 1)[0])
             msg = f"the ledger at {path} is open read-only (a read-only file or directory, or mode=ro): it records nothing"
             raise ReadOnly(msg)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self.refuse_if_read_only()
         return super().insert_events(stored_events, **kwargs)
 
     def construct_create_table_statements(self) -> list[str]:

@@ -47,7 +47,7 @@ def _run(argv: list[str]) -> int:
     # Loaded only now: the ledger, SQLAlchemy and eventsourcing take most of a second.
     from quality_ledger.cli.actions import ACTIONS
 
-    subcommands = (getattr(args, f"{group}_action", "") for group in ("audit", "views", "schema"))
+    subcommands = (getattr(args, f"{group}_action", "") for group in ("audit", "views", "privacy", "schema"))
     name = " ".join(x for x in (args.action, *subcommands) if x)
     return ACTIONS[name](args)
 

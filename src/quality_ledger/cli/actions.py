@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,16 +24,18 @@ from quality_ledger.audit.replay import ReplayCertificate
 from quality_ledger.audit.verify import Checkpoint, generate_key
 from quality_ledger.cli import importing
 from quality_ledger.cli.exits import Finding
+from quality_ledger.cli.parser import UsageError
 from quality_ledger.errors import ConfigurationError, IntegrityError
 from quality_ledger.ledger import Ledger
 from quality_ledger.persistence import redact
+from quality_ledger.privacy import ERASED
 from quality_ledger.progress import Bar
 
 Action = Callable[[argparse.Namespace], int]
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Ledger:
-    return Ledger.open(args.url, views_url=args.views_url, create=create)
+    return Ledger.open(args.url, views_url=args.views_url, create=create, encryption_key=importing.key_of(args))
 
 
 def _where(url: str) -> str:
@@ -274,7 +277,9 @@ def views_rebuild(args: argparse.Namespace) -> int:
 
 
 def views_migrate(args: argparse.Namespace) -> int:
-    with Ledger.open(args.url, views_url=args.views_url, create=False, outdated_views="defer") as ledger:
+    with Ledger.open(
+        args.url, views_url=args.views_url, create=False, outdated_views="defer", encryption_key=importing.key_of(args)
+    ) as ledger:
         bar = Bar("migrating views")
         report = ledger.migrate_views(force=args.force, progress=bar)
         if report.migrated:
@@ -318,6 +323,106 @@ def schema_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def privacy_show(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as ledger:
+        held = ledger.personal_data(args.subject)
+    if args.json:
+        print(render.document(held.model_dump(mode="json")))
+        return 0
+    key = f"key {held.key_id}" if held.key_id is not None else "no key: nothing sealed"
+    lines = [f"subject {held.subject}  {key}"]
+    if held.items:
+        events = len({item.position for item in held.items})
+        lines.append(f"{len(held.items)} field(s) in {events} event(s)")
+        rows = [
+            (i.position, i.event, i.field, "sealed" if i.sealed else "plain", _one_line(i.value)) for i in held.items
+        ]
+        lines += ["", render.table(["pos", "event", "field", "stored", "value"], rows)]
+    else:
+        lines.append("no event holds this subject's data")
+    print("\n".join(lines))
+    return 0
+
+
+def _one_line(value: str) -> str:
+    """``value`` with its control characters escaped, so that one item stays one line."""
+    return "".join(repr(ch)[1:-1] if ord(ch) < 32 or ord(ch) == 127 else ch for ch in value)
+
+
+def privacy_forget(args: argparse.Namespace) -> int:
+    """Erase a data subject as the store's owner: see the command's help.
+
+    Whoever can run this command holds the store's credentials and could
+    change the database directly, so a policy read from elsewhere would
+    protect nothing; what matters is that the erasure records who did it
+    (``--user`` of ``--department``) and why. Progress and the report name
+    the subject's kind and key, never the subject: they end up in logs."""
+    from quality_ledger.domain.values import Actor
+    from quality_ledger.policy import DepartmentPolicy
+
+    actor = Actor(user=args.user, department=args.department)
+    if not args.yes and not _interactive():
+        msg = "stdin is not a terminal, so the erasure cannot be confirmed: pass --yes to erase for good (nothing done)"
+        raise UsageError(msg)
+    policy = DepartmentPolicy(privacy_officers={actor.department})
+    with Ledger.open(
+        args.url, views_url=args.views_url, create=False, policy=policy, encryption_key=importing.key_of(args)
+    ) as ledger:
+        if not args.yes:
+            held = ledger.personal_data(args.subject)
+            if held.key_id is not None and not ledger.read_only:  # else forget says why it cannot
+                _confirm(held.subject, len(held.items))
+        kind = args.subject.partition(":")[0].strip()
+        started = time.perf_counter()
+
+        def step(what: str) -> None:
+            print(f"erasing a {kind} subject: {what}", file=sys.stderr, flush=True)
+
+        done = ledger.forget(args.subject, reason=args.reason, actor=actor, step=step)
+        step(f"done in {time.perf_counter() - started:.1f} s")
+    if args.json:
+        print(render.document(done.model_dump(mode="json")))
+        return 0
+    legacy = (
+        f"{done.legacy_events} event(s) written before sealing still hold its data in plain text (docs/privacy.md)"
+        if done.legacy_events
+        else "no event written before sealing holds its data"
+    )
+    print(
+        "\n".join(
+            [
+                f"erased a {done.kind} subject: key {done.key_id} destroyed",
+                f"erasure recorded at position {done.position} by {actor.user} of {actor.department}",
+                f"{done.sealed_events} event(s) now read its fields as {ERASED!r}",
+                legacy,
+                f"{done.snapshots_replaced} snapshot(s) replaced; views {'rebuilt' if done.views_rebuilt else 'not rebuilt'}",
+            ]
+        )
+    )
+    return 0
+
+
+def _interactive() -> bool:
+    stdin = sys.stdin
+    return stdin is not None and stdin.isatty()
+
+
+def _confirm(subject: str, fields: int) -> None:
+    """Ask on the terminal; anything but the subject's kind erases nothing."""
+    kind = subject.partition(":")[0]
+    print(
+        f"This erases {subject} for good: its key is destroyed and its {fields} field(s) will read {ERASED!r}.",
+        file=sys.stderr,
+    )
+    print(f"Type {kind!r} to confirm: ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):  # end of input: the terminal echoed no newline
+        print(file=sys.stderr)
+    if answer.strip() != kind:
+        msg = f"not confirmed (expected {kind!r}): nothing erased"
+        raise UsageError(msg)
+
+
 ACTIONS: dict[str, Action] = {
     "demo": demo,
     "load": load,
@@ -335,5 +440,7 @@ ACTIONS: dict[str, Action] = {
     "views rebuild": views_rebuild,
     "views migrate": views_migrate,
     "views verify": views_verify,
+    "privacy show": privacy_show,
+    "privacy forget": privacy_forget,
     "schema export": schema_export,
 }

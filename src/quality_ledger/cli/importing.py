@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
 
 from quality_ledger import commands as c
-from quality_ledger import render
+from quality_ledger import files, render
 from quality_ledger.bounds import CHUNK_SIZE
 from quality_ledger.domain.values import Actor
 from quality_ledger.errors import BatchRefused, ConfigurationError, InvalidCommand, LedgerError
@@ -38,6 +38,12 @@ MAX_LINE_BYTES = c.MAX_JSON_BYTES + 4096
 takes, and room for its actor."""
 
 STDIN = "-"
+
+
+def key_of(args: argparse.Namespace) -> bytes | None:
+    """The at-rest key ``--key-file`` names, if any (every command that opens a ledger takes it)."""
+    path: Path | None = getattr(args, "key_file", None)
+    return files.encryption_key(path) if path is not None else None
 
 
 def line_of(command: c.Command, actor: Actor) -> str:
@@ -159,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
         first = next(pairs, None)
         summary = BatchSummary()
         if first is not None:
-            ledger = stack.enter_context(Ledger.open(args.url, views_url=args.views_url, create=True))
+            ledger = stack.enter_context(
+                Ledger.open(args.url, views_url=args.views_url, create=True, encryption_key=key_of(args))
+            )
             summary = _record(ledger, chain([first], pairs), lines, args)
     if args.json:
         print(render.document(summary.model_dump(mode="json")))

@@ -161,6 +161,13 @@ def _common(*, views: bool = True) -> _Parser:
     )
     if views:
         common.add_argument(
+            "--key-file",
+            type=Path,
+            default=argparse.SUPPRESS,
+            metavar="PATH",
+            help="the at-rest encryption key of a ledger created with one (32 bytes, or 64 hex digits; docs/privacy.md)",
+        )
+        common.add_argument(
             "--views-url",
             default=argparse.SUPPRESS,
             metavar="URL",
@@ -189,7 +196,7 @@ def build() -> argparse.ArgumentParser:
         "3 store unavailable, 70 internal error, 130 interrupted. See docs/cli.md.",
         parents=[_common()],
     )
-    parser.set_defaults(url=None, views_url=None)
+    parser.set_defaults(url=None, views_url=None, key_file=None)
     parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
@@ -375,6 +382,8 @@ def build() -> argparse.ArgumentParser:
     )
     _json(views_verify)
 
+    _privacy(sub, common)
+
     schema = sub.add_parser("schema", help="machine-readable schemas for services in any language").add_subparsers(
         dest="schema_action", required=True, metavar="SCHEMA_COMMAND"
     )
@@ -389,6 +398,64 @@ def build() -> argparse.ArgumentParser:
         "--force", action="store_true", help="write into DIR even if it is not empty (files of the same names replaced)"
     )
     return parser
+
+
+SUBJECT_HELP = (
+    "the data subject, KIND:WHO: user:NAME (a clerk's user name) or nominee:PERSON@EMPLOYER "
+    "(a Quality Craftsman nominee); width, case and spacing do not matter"
+)
+
+
+def _privacy(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``privacy show`` and ``privacy forget``: a data subject's access and erasure requests (docs/privacy.md)."""
+    privacy = sub.add_parser(
+        "privacy",
+        parents=[common],
+        help="personal data of one data subject: show it (an access request), or erase it for good",
+    ).add_subparsers(dest="privacy_action", required=True, metavar="PRIVACY_COMMAND")
+
+    show = privacy.add_parser(
+        "show",
+        parents=[common],
+        help="every event field that holds the subject's data, readable (records nothing)",
+        description="List every field of every event that holds the data subject's data, readable: "
+        "for a data-access request (PIPL Art. 45, GDPR Art. 15). Each line names the log position, the event, "
+        "the field, whether it is stored sealed under the subject's key or in plain text (written before "
+        "sealing), and the value. Reads the whole log once. docs/privacy.md.",
+    )
+    show.add_argument("subject", metavar="SUBJECT", help=SUBJECT_HELP)
+    _json(show)
+
+    forget = privacy.add_parser(
+        "forget",
+        parents=[common],
+        help="erase a data subject: destroy its key, record who did it and why (cannot be undone)",
+        description="Erase a data subject (PIPL Art. 47, GDPR Art. 17): record the erasure (who, when, "
+        "--reason), destroy the subject's key, replace the snapshots and rebuild the views that held its data. "
+        "Afterwards its sealed fields read as [erased] everywhere and the hash chain still verifies. "
+        "The command runs with the store's own credentials (whoever can run it could change the database "
+        "directly), so it authorises the erasure itself: as a privacy officer of --department, and records "
+        "--user of --department as who erased. Asks to confirm on a terminal; elsewhere it needs --yes. "
+        "What erasure cannot reach (events written before sealing, backups, earlier exports): docs/privacy.md.",
+    )
+    forget.add_argument("subject", metavar="SUBJECT", help=SUBJECT_HELP)
+    forget.add_argument(
+        "--reason",
+        required=True,
+        metavar="TEXT",
+        help="the legal basis, recorded with the erasure (a request's reference, 'PIPL Art. 47')",
+    )
+    forget.add_argument("--user", required=True, metavar="NAME", help="who erases: recorded as the erasure's user")
+    forget.add_argument(
+        "--department",
+        required=True,
+        metavar="CODE",
+        help="the department the user acts for as privacy officer: recorded with the erasure",
+    )
+    forget.add_argument(
+        "--yes", action="store_true", help="erase without asking (required when stdin is not a terminal)"
+    )
+    _json(forget)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

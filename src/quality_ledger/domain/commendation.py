@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from quality_ledger.domain.base import AggregateState, CreationEvent, DomainEvent, LedgerAggregate
+from quality_ledger.domain.personal import Personal
 from quality_ledger.domain.transitions import COMMENDATION
 from quality_ledger.domain.values import ActivityKind, CommendationStatus, Frozen
 from quality_ledger.renamed import old_names
 
+NOMINEE = Personal("nominee", by=("person", "employer"))
+"""A nominee's name, employer and deeds: personal data of the nominee, who is
+her name at her employer (the commendation's own natural key)."""
+
 
 class MediaItem(Frozen):
     outlet: str
-    title: str
+    title: Annotated[str, Personal("nominee")]
+    """A press title often names the nominee: her data, sealed under her commendation's key."""
     published_on: date
 
 
@@ -41,9 +47,9 @@ class Commendation(LedgerAggregate[CommendationState]):
 
     class Nominated(CreationEvent, Event):
         campaign_id: UUID
-        person: str
-        employer: str
-        deeds: str
+        person: Annotated[str, NOMINEE]
+        employer: Annotated[str, NOMINEE]
+        deeds: Annotated[str, NOMINEE]
         nominated_by: str
 
         def apply(self, aggregate: Any) -> None:

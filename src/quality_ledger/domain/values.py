@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from quality_ledger.domain.personal import Personal
 from quality_ledger.errors import InvalidCommand
 from quality_ledger.renamed import old_names
 
@@ -248,7 +249,8 @@ class EventMeta(Frozen):
     where the business date differs from the recording date.
     """
 
-    user: str
+    user: Annotated[str, Personal("user", by=("user",))]
+    """The clerk's user name: personal data of the clerk (docs/privacy.md)."""
     department: str
     command: str
     command_id: UUID

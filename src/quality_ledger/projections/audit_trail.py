@@ -21,6 +21,7 @@ from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.commendation import Commendation
 from quality_ledger.domain.inspection import Inspection
 from quality_ledger.domain.values import Frozen
+from quality_ledger.erasures import Erasure
 from quality_ledger.projections.row_cache import RowCache, RowForm
 from quality_ledger.projections.tables import Count, metadata
 
@@ -86,9 +87,10 @@ SUMMARIES: dict[str, str] = {
     "Commendation.Conferred": "conferred the commendation on {conferred_on}",
     "Commendation.Publicised": "publicised in {item.outlet}: {item.title}",
     "CommandRecord.Accepted": "accepted idempotency key {key}",
+    "Erasure.SubjectForgotten": "erased a {kind} data subject: destroyed key {key_id} ({reason})",
 }
 
-KINDS = {cls.__name__: cls.kind for cls in (Campaign, Activity, Inspection, Commendation, CommandRecord)}
+KINDS = {cls.__name__: cls.kind for cls in (Campaign, Activity, Inspection, Commendation, CommandRecord, Erasure)}
 """Aggregate class name (the event name's first part) to the aggregate's own ``kind``."""
 
 

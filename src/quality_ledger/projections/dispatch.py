@@ -16,6 +16,7 @@ from functools import singledispatch
 from quality_ledger.command_records import CommandRecord
 from quality_ledger.domain.base import DomainEvent
 from quality_ledger.domain.campaign import Campaign
+from quality_ledger.erasures import Erasure
 from quality_ledger.projections.row_cache import RowCache
 
 NOT_PROJECTED: dict[type[DomainEvent], str] = {
@@ -23,6 +24,7 @@ NOT_PROJECTED: dict[type[DomainEvent], str] = {
     Campaign.InspectionAdded: "the inspection's own Inspection.Planned adds its row",
     Campaign.CommendationAdded: "the nomination's own Commendation.Nominated adds its row",
     CommandRecord.Accepted: "idempotency bookkeeping: no figure depends on it",
+    Erasure.SubjectForgotten: "an erasure changes no figure: the views are rebuilt after it (ledger.forget)",
 }
 """Event types the state views leave alone on purpose, each with the reason.
 

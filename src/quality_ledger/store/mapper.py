@@ -15,6 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from quality_ledger import names  # noqa: F401  # installs the stable names before any topic is read or written
 from quality_ledger.errors import IntegrityError
+from quality_ledger.privacy.at_rest import MAGIC, EventCipher
+from quality_ledger.privacy.fields import MARK, FieldCipher
 
 
 class PydanticMapper(Mapper[UUID]):
@@ -24,9 +26,51 @@ class PydanticMapper(Mapper[UUID]):
     pydantic model, so a damaged or forged row fails loudly instead of
     building a half-formed event; upcasting (``class_version`` with
     ``upcast_vN_vM``) still runs before validation.
+
+    With ``privacy`` (every ledger's mapper has it: :class:`EventLog` gives
+    it the ledger's key store), the fields marked
+    :class:`~quality_ledger.privacy.Personal` are sealed under their data
+    subject's key as the row is made and opened as it is read
+    (:mod:`quality_ledger.privacy.fields`). A mapper without it reads a row
+    that holds sealed fields as an error, never as the sealed strings.
     """
 
+    privacy: FieldCipher | None = None
+    at_rest: EventCipher | None = None
+    """Set on a ledger encrypted at rest (:mod:`quality_ledger.privacy.at_rest`):
+    every row is compressed and sealed whole, after its personal fields."""
+
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        privacy = self.privacy
+        if privacy is None:
+            stored = self._encoded(domain_event)
+        else:
+            changes = privacy.sealed(domain_event)
+            try:
+                stored = self._encoded(domain_event)
+            finally:
+                privacy.restore(changes)
+        if self.at_rest is not None:
+            stored = StoredEvent(
+                originator_id=stored.originator_id,
+                originator_version=stored.originator_version,
+                topic=stored.topic,
+                state=self.at_rest.seal(stored.state, stored.originator_id, stored.originator_version, stored.topic),
+            )
+        return stored
+
+    def plain(self, stored_event: StoredEvent) -> bytes:
+        """A row's JSON, opened first if the ledger is encrypted at rest."""
+        if self.at_rest is not None:
+            return self.at_rest.open(
+                stored_event.state, stored_event.originator_id, stored_event.originator_version, stored_event.topic
+            )
+        if stored_event.state.startswith(MAGIC):
+            msg = "it is encrypted at rest, and this mapper has no key to open it"
+            raise ValueError(msg)
+        return stored_event.state
+
+    def _encoded(self, domain_event: Any) -> StoredEvent:
         event: BaseModel = domain_event
         cls = type(event)
         class_version = getattr(cls, "class_version", 1)
@@ -47,14 +91,33 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self.decode(stored_event)
+
+    def decode(self, stored_event: StoredEvent, *, metadata: bool = True) -> Any:
+        """The event a row holds; without ``metadata``, its ``meta``'s personal
+        fields stay sealed (:class:`ReplayMapper`)."""
         try:
+            if self.at_rest is not None or stored_event.state.startswith(MAGIC):
+                stored_event = StoredEvent(
+                    stored_event.originator_id,
+                    stored_event.originator_version,
+                    stored_event.topic,
+                    self.plain(stored_event),
+                )
             cls = resolve_topic(stored_event.topic)
             if getattr(cls, "class_version", 1) == 1 and b'"class_version"' not in stored_event.state:
                 # Fast path: let pydantic parse the JSON itself, ids spliced in front.
                 head = f'{{"originator_id":"{stored_event.originator_id}","originator_version":{stored_event.originator_version},'
                 body = stored_event.state[1:] if stored_event.state.startswith(b"{") else b"}"
-                return cls.model_validate_json(head.encode() + body)
-            return self._upcast(cls, stored_event)
+                event = cls.model_validate_json(head.encode() + body)
+            else:
+                event = self._upcast(cls, stored_event)
+            if MARK in stored_event.state:
+                if self.privacy is None:
+                    msg = "it holds sealed personal data, and this mapper has no keys to open it"
+                    raise ValueError(msg)
+                self.privacy.open(event, metadata=metadata)
+            return event
         except (ValueError, TypeError, AttributeError, ImportError, TopicError, ValidationError) as e:
             where = f"{stored_event.topic} {stored_event.originator_id} v{stored_event.originator_version}"
             msg = f"stored event {where} cannot be read: {e}"
@@ -121,3 +184,20 @@ def _risky(schema: Any) -> bool:
     if isinstance(schema, list | tuple):
         return any(_risky(value) for value in schema)
     return False
+
+
+class ReplayMapper(Mapper[UUID]):
+    """The ledger's mapper as aggregates are replayed through it: an event's
+    ``meta`` (who recorded it) stays sealed, since no aggregate reads it; its
+    payload opens as ever. Reads the ledger's mapper's settings as they are
+    now (its keys and at-rest cipher are set after the repository is built)."""
+
+    def __init__(self, mapper: PydanticMapper) -> None:
+        super().__init__(transcoder=mapper.transcoder)
+        self.mapper = mapper
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        return self.mapper.to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self.mapper.decode(stored_event, metadata=False)
