@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -377,3 +378,23 @@ def test_an_evidence_bundle_of_an_encrypted_ledger_holds_the_stored_bytes_exactl
     lines = [jsonlib.loads(line) for line in (tmp_path / "bundle" / "events.jsonl").read_text().splitlines()]
     assert {row["position"]: base64.b64decode(row["payload"].removeprefix("base64:")) for row in lines} == stored
     assert all(row["payload"].startswith("base64:") for row in lines)
+
+
+def test_forget_replaces_a_snapshot_that_held_the_nominee(tmp_path: Path) -> None:
+    path = tmp_path / "snapshots.db"
+    with Ledger.open(f"sqlite:///{path}", policy=POLICY) as ledger:
+        log = EventLog.of(ledger)
+        log.snapshot_every = 2  # the nomination's approval takes a snapshot of her state
+        campaign_id = plan_campaign(ledger)
+        nominee = nominate(ledger, campaign_id)
+        ledger.execute(
+            c.ReviewNomination(commendation_id=nominee, approved=True, reviewed_on=date(2017, 9, 20)), ORGANISER
+        )
+        (snapshot,) = log.snapshots.recorder.select_events(nominee)
+        assert PERSON.encode() in snapshot.state
+        report = ledger.forget(f"nominee:{PERSON}@{EMPLOYER}", reason="request", actor=OFFICER)
+        assert report.snapshots_replaced == 1
+        (replaced,) = log.snapshots.recorder.select_events(nominee)
+        assert PERSON.encode() not in replaced.state
+        assert ledger.get(nominee).person == ERASED  # type: ignore[attr-defined]
+    assert PERSON.encode() not in path.read_bytes()
