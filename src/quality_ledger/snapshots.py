@@ -113,13 +113,17 @@ class SnapshotRepository(Repository[UUID]):
         self.snapshots = snapshot_store
         self._unwritable: set[tuple[UUID, int]] = set()
         """Stale snapshots whose replacement failed once: not retried on every read."""
+        self._together: tuple[bytes, bytes] | tuple[()] | None = None
+        """The PostgreSQL statements of :meth:`read_together` (without and with
+        a version bound), rendered once; empty where there are none; None until
+        the first read."""
 
     def _reconstruct_aggregate(
         self, aggregate_id: UUID, version: int | None, projector_func: ProjectorFunction[Any, Any]
     ) -> Any:
         if projector_func is project_aggregate:
             projector_func = _project
-        read = self._read_sqlite(aggregate_id, version)
+        read = self.read_together(aggregate_id, version)
         if read is None:
             rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
             if not rows:
@@ -143,32 +147,23 @@ class SnapshotRepository(Repository[UUID]):
             tail = self.event_store.get(originator_id=aggregate_id, gt=row.originator_version, lte=version)
         return projector_func(aggregate, tail)
 
-    def _read_sqlite(
+    def read_together(
         self, aggregate_id: UUID, version: int | None
     ) -> tuple[StoredEvent | None, list[StoredEvent]] | None:
-        """On SQLite, the latest snapshot up to ``version`` and the events after it
-        (all of them if there is none), read in one transaction rather than two:
-        a third of the transactions of a command. None on other stores."""
+        """The latest snapshot up to ``version`` and the events after it (all of
+        them if there is none), read together: on SQLite in one transaction, on
+        PostgreSQL in one statement, rather than one read for the snapshot and
+        another for the events. None in memory, where two reads cost nothing."""
         events, snapshots = self.event_store.recorder, self.snapshots.recorder
-        if not (
-            isinstance(events, SQLiteAggregateRecorder)
-            and isinstance(snapshots, SQLiteAggregateRecorder)
-            and events.datastore is snapshots.datastore
-        ):
+        if isinstance(events, SQLiteAggregateRecorder):
+            if isinstance(snapshots, SQLiteAggregateRecorder) and events.datastore is snapshots.datastore:
+                return _read_sqlite(events, snapshots, aggregate_id, version)
+            return None  # pragma: no cover - the ledger keeps both tables in one database
+        if self._together is None:
+            self._together = _postgres_statements(events, snapshots)
+        if not self._together:
             return None
-        upto, bound = ("AND originator_version<=? ", [version]) if version is not None else ("", [])
-        with events.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"{snapshots.select_events_statement}{upto}ORDER BY originator_version DESC LIMIT 1",
-                [aggregate_id.hex, *bound],
-            )
-            found = [_stored(snapshots, r) for r in c.fetchall()]
-            after = found[0].originator_version if found else 0
-            c.execute(
-                f"{events.select_events_statement}AND originator_version>? {upto}ORDER BY originator_version ASC",
-                [aggregate_id.hex, after, *bound],
-            )
-            return (found[0] if found else None), [_stored(events, r) for r in c.fetchall()]
+        return _read_postgres(events, self._together[version is not None], aggregate_id, version)
 
     def _load(self, row: StoredEvent) -> Any:
         """The aggregate the snapshot ``row`` holds, or None if it is stale or cannot be read."""
@@ -221,6 +216,89 @@ class SnapshotRepository(Repository[UUID]):
                 *key,
                 exc_info=True,
             )
+
+
+def _read_sqlite(
+    events: SQLiteAggregateRecorder, snapshots: SQLiteAggregateRecorder, aggregate_id: UUID, version: int | None
+) -> tuple[StoredEvent | None, list[StoredEvent]]:
+    """The latest snapshot and the events after it, in one transaction: a
+    third of the transactions of a command."""
+    upto, bound = ("AND originator_version<=? ", [version]) if version is not None else ("", [])
+    with events.datastore.transaction(commit=False) as c:
+        c.execute(
+            f"{snapshots.select_events_statement}{upto}ORDER BY originator_version DESC LIMIT 1",
+            [aggregate_id.hex, *bound],
+        )
+        found = [_stored(snapshots, r) for r in c.fetchall()]
+        after = found[0].originator_version if found else 0
+        c.execute(
+            f"{events.select_events_statement}AND originator_version>? {upto}ORDER BY originator_version ASC",
+            [aggregate_id.hex, after, *bound],
+        )
+        return (found[0] if found else None), [_stored(events, r) for r in c.fetchall()]
+
+
+def _postgres_statements(events: AggregateRecorder, snapshots: AggregateRecorder) -> tuple[bytes, bytes] | tuple[()]:
+    """One statement for the latest snapshot and the events after it, without
+    and with a version bound (parameters: id, [version,] id, [version]); empty
+    unless the events are the ledger's PostgreSQL recorder's and the
+    snapshots are in the same schema.
+
+    The snapshot is the CTE ``s``; the events branch starts after its version
+    (after 0, every event, when there is none). Rendered to bytes once:
+    psycopg renders a composed query again on every execute."""
+    if not (_is_postgres(events) and _is_postgres(snapshots)):
+        return ()
+    from psycopg.sql import SQL, Identifier
+
+    from quality_ledger.audit.postgres import ChainedPostgresApplicationRecorder
+
+    if not isinstance(events, ChainedPostgresApplicationRecorder):  # pragma: no cover - the ledger's store is chained
+        return ()
+    if events.datastore is not snapshots.datastore:  # type: ignore[attr-defined]  # pragma: no cover - one factory builds both
+        return ()
+    schema = Identifier(events.datastore.schema)
+    statements = []
+    for upto in (SQL(""), SQL(" AND originator_version <= %s")):
+        statement = SQL(
+            "WITH s AS (SELECT originator_version, topic, state FROM {schema}.{snapshots} "
+            "WHERE originator_id = %s{upto} ORDER BY originator_version DESC LIMIT 1) "
+            "SELECT true AS snapshot, originator_version, topic, state FROM s "
+            "UNION ALL "
+            "SELECT false, originator_version, topic, state FROM {schema}.{events} "
+            "WHERE originator_id = %s AND originator_version > COALESCE((SELECT originator_version FROM s), 0){upto} "
+            "ORDER BY snapshot DESC, originator_version"
+        ).format(
+            schema=schema,
+            snapshots=Identifier(snapshots.events_table_name),  # type: ignore[attr-defined]
+            events=Identifier(events.events_table_name),
+            upto=upto,
+        )
+        statements.append(statement.as_string(None).encode())
+    return statements[0], statements[1]
+
+
+def _read_postgres(
+    events: Any, statement: bytes, aggregate_id: UUID, version: int | None
+) -> tuple[StoredEvent | None, list[StoredEvent]]:
+    """The latest snapshot and the events after it in one statement: one
+    snapshot of the database, one round trip where there were two. ``events``
+    is the ledger's PostgreSQL recorder, whose reads retry once after a lost
+    connection and then report it."""
+    params = [aggregate_id, aggregate_id] if version is None else [aggregate_id, version, aggregate_id, version]
+    rows = events.select_rows(statement, params)
+    stored = [
+        StoredEvent(
+            originator_id=aggregate_id,
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+        for row in rows
+    ]
+    if rows and rows[0]["snapshot"]:
+        return stored[0], stored[1:]
+    return None, stored
 
 
 def _stored(recorder: SQLiteAggregateRecorder, row: Any) -> StoredEvent:

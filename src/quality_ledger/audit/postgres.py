@@ -5,7 +5,11 @@ An append takes eventsourcing's ``LOCK TABLE ... IN EXCLUSIVE MODE``, then
 one statement inserts the events and returns, beside their notification
 ids, the chain's last link as it stood (a CTE read in the same snapshot,
 after the lock): the links follow without another round trip while the
-lock is held.
+lock is held. The whole append is one transaction in two round trips (the
+statements up to the insert; the links and the commit), pipelined, where
+eventsourcing's own insert waits for the server five times (after BEGIN,
+after the insert, and three times as psycopg's transaction and pipeline
+close around the COMMIT).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from eventsourcing.persistence import InterfaceError, Notification, OperationalE
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.errors import LockNotAvailable, QueryCanceled
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from quality_ledger.audit.chain import CURRENT_FORMAT, FORMAT_TABLE, EventRow, Link, LinkRow, check_format, extend
 from quality_ledger.audit.recorders import CHAIN_TABLE
@@ -56,6 +61,12 @@ def _read(method: Any, recorder: ChainedPostgresApplicationRecorder, *args: Any,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _rendered(statement: Composable) -> bytes:
+    """A composed statement as the bytes psycopg would send (identifiers
+    quoted without a connection: the schema and table names are text)."""
+    return statement.as_string(None).encode()
+
+
 def _link(row: DictRow) -> Link:
     return Link(row["position"], row["notification_id"], bytes(row["digest"]), bytes(row["link"]))
 
@@ -82,17 +93,45 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.format_table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(FORMAT_TABLE))
         self.select_last_link = SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table)
-        self.insert_links = SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self.chain_table)
+        self.insert_links = _rendered(
+            SQL("INSERT INTO {0} SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])").format(
+                self.chain_table
+            )
+        )
+        """The links of an append, one statement whatever their number (columns as arrays)."""
         # eventsourcing's "INSERT ... SELECT ... FROM unnest(%s) RETURNING
         # notification_id", with the last link read in the same statement.
         # The statement starts after LOCK TABLE was granted, so its snapshot
-        # holds every earlier writer's links; ids are ordered as issued.
+        # holds every earlier writer's links; ids are ordered as issued. The
+        # events come as four arrays, one per column, rather than one array
+        # of eventsourcing's composite type: psycopg sends those in its C
+        # code, where a composite is written out as text in Python.
         self.insert_events_statement = SQL(
-            "WITH last AS ({0}), inserted AS ({1}) "
+            "WITH last AS ({0}), inserted AS ("
+            "INSERT INTO {1} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) RETURNING notification_id) "
             "SELECT inserted.notification_id, last.position AS last_position, last.notification_id AS last_id, "
             "last.digest AS last_digest, last.link AS last_link "
             "FROM inserted LEFT JOIN last ON true ORDER BY inserted.notification_id"
-        ).format(self.select_last_link, self.insert_events_statement)
+        ).format(
+            self.select_last_link,
+            SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+            SQL(self.datastore.originator_id_type),  # "uuid" or "text": the datastore refuses others
+        )
+        # The statements of an append (:meth:`_append`), rendered
+        # once: psycopg renders a composed query again on every execute.
+        self.append_events = _rendered(self.insert_events_statement)
+        self.lock_table = _rendered(
+            SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)
+            )
+        )
+        self.begin_append = (
+            b"SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), pg_notify(%s, '')"
+        )
+        """Both timeouts of an append, and the notification eventsourcing's
+        NOTIFY queues (delivered at commit, as that one), in one statement
+        where eventsourcing sends two and the statement timeout was a third."""
         self._chain_format: int | None = None
         events = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         aggregate = (
@@ -141,50 +180,85 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """eventsourcing's insert, with its retries (a connection lost before
-        the write) but none after a lock or statement timeout: a writer that
-        waited ``lock_timeout`` behind a stuck one reports it then, not after
-        ten more waits."""
-        unwrapped: Callable[..., Sequence[int] | None] = getattr(
-            PostgresApplicationRecorder.insert_events, "__wrapped__", PostgresApplicationRecorder.insert_events
-        )
+        """Append ``stored_events`` with their links, atomically; their
+        notification ids. Retried as eventsourcing retries its insert (a
+        connection lost before the write), but not after a lock or statement
+        timeout: a writer that waited ``lock_timeout`` behind a stuck one
+        reports it then, not after ten more waits."""
+        if not stored_events:
+            return None
         if self._chain_format is None:  # read once, before the lock: a ledger's format never changes
             self._chain_format = self.chain_format()
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                return unwrapped(self, stored_events, **kwargs)
+                return self._append(stored_events)
             except (InterfaceError, OperationalError) as e:
                 if attempt == WRITE_ATTEMPTS or _timed_out(e):
                     raise
                 time.sleep(WRITE_RETRY_WAIT)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        # First in the append's transaction (eventsourcing's hook), before the table lock.
-        curs.execute(SQL("SET LOCAL statement_timeout = '{0}ms'").format(int(self.statement_timeout * 1000)))
-        super()._insert_events(curs, stored_events, **kwargs)
+    def _append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        # eventsourcing's transaction (SET LOCAL lock_timeout, LOCK TABLE, NOTIFY,
+        # the insert, COMMIT), with the chain's links and the statement timeout,
+        # sent as two pipelined batches: the client waits twice, once while it
+        # holds the lock. BEGIN and COMMIT are statements of those batches (the
+        # pool's connections are in autocommit) rather than psycopg's
+        # transaction(), which syncs on entry and twice more on exit.
+        settings = (f"{self.datastore.lock_timeout}s", f"{int(self.statement_timeout * 1000)}ms", self.channel_name)
+        columns = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as appended:
+                    curs.execute(b"BEGIN")
+                    curs.execute(self.begin_append, settings, prepare=True)
+                    curs.execute(self.lock_table, prepare=True)
+                    appended.execute(self.append_events, columns, prepare=True)
+                    pipeline.sync()  # the first wait: an error (a version taken, a timeout) is raised here
+                    notification_ids, links = self._links(appended.fetchall(), stored_events)
+                    link_columns = [list(column) for column in zip(*links, strict=True)]  # lists: psycopg's arrays
+                    curs.execute(self.insert_links, link_columns, prepare=True)
+                    curs.execute(b"COMMIT")
+                # The second wait, as the pipeline ends: the links written, committed.
+            except BaseException:
+                if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                    with contextlib.suppress(Exception):  # a broken connection is the pool's to drop
+                        conn.rollback()
+                raise
+        return notification_ids
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        # Still inside the insert's transaction, under its exclusive table
-        # lock; the rows came back with the sync that checked the insert.
-        rows = curs.fetchall()
+    def _links(self, rows: Sequence[DictRow], stored_events: Sequence[StoredEvent]) -> tuple[list[int], list[Link]]:
+        """The notification ids the insert returned, and the links that follow
+        the chain's last link as the same statement read it."""
         if len(rows) != len(stored_events):
             msg = f"Couldn't get all notification IDs (got {len(rows)}, expected {len(stored_events)})"
             raise ProgrammingError(msg)
         notification_ids = [row["notification_id"] for row in rows]
-        if notification_ids:
-            first = rows[0]
-            last = (
-                Link(first["last_position"], first["last_id"], bytes(first["last_digest"]), bytes(first["last_link"]))
-                if first["last_position"] is not None
-                else None
-            )
-            assert self._chain_format is not None  # read by insert_events
-            links = extend(last, notification_ids, stored_events, self._chain_format)
-            curs.executemany(self.insert_links, links)  # a Link is its row
-        return notification_ids
+        first = rows[0]
+        last = (
+            Link(first["last_position"], first["last_id"], bytes(first["last_digest"]), bytes(first["last_link"]))
+            if first["last_position"] is not None
+            else None
+        )
+        assert self._chain_format is not None  # read by insert_events
+        return notification_ids, extend(last, notification_ids, stored_events, self._chain_format)
+
+    def select_rows(self, statement: bytes, params: Sequence[Any]) -> list[DictRow]:
+        """The rows of a read-only ``statement`` (prepared: one a command runs
+        every time), with the recorder's reads' retry: the aggregate read
+        that takes a snapshot and the events after it in one statement."""
+        result: list[DictRow] = _read(ChainedPostgresApplicationRecorder._select_rows, self, statement, params)
+        return result
+
+    def _select_rows(self, statement: bytes, params: Sequence[Any]) -> list[DictRow]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchall()
 
     def select_links(self, start: int, limit: int) -> Sequence[Link]:
         result: Sequence[Link] = _read(ChainedPostgresApplicationRecorder._select_links, self, start, limit)
