@@ -8,17 +8,14 @@ it works on a copy of that file.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from importlib.metadata import version
 from pathlib import Path
 from uuid import UUID
@@ -50,22 +47,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-        assert main(["--url", f"sqlite:///{path}", "demo"]) == 0
-    return path
-
-
-@pytest.fixture
-def demo(demo_file: Path, tmp_path: Path) -> str:
-    """The URL of a private copy of the demo ledger."""
-    copy = tmp_path / "demo.db"
-    shutil.copyfile(demo_file, copy)
-    return f"sqlite:///{copy}"
 
 
 def campaign_of(url: str) -> str:
