@@ -29,6 +29,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from quality_ledger.audit.chain import ChainedRecorder
 from quality_ledger.domain.base import DomainEvent, Snapshot
+from quality_ledger.errors import ConfigurationError
 from quality_ledger.guarantees import check_store, refuse_overrides
 from quality_ledger.persistence import PydanticMapper, application_recorder, snapshot_recorder
 from quality_ledger.privacy import FieldCipher, KeyStore, key_store_for
@@ -57,6 +58,13 @@ class _Store(Application[UUID]):
         try:
             check_store(self.recorder, self.mapper)
             mapper = cast(PydanticMapper, self.mapper)
+            if key_store is not None:
+                missing = [
+                    m for m in ("key_for", "key", "key_id", "destroy") if not callable(getattr(key_store, m, None))
+                ]
+                if missing:
+                    msg = f"key_store must be a quality_ledger.privacy.KeyStore: {type(key_store).__name__} lacks {', '.join(missing)}"
+                    raise ConfigurationError(msg)
             mapper.privacy = FieldCipher(key_store if key_store is not None else key_store_for(self.recorder))
             empty = not self.recorder.max_notification_id()
             mapper.at_rest = check_at_rest(self.recorder, encryption_key, empty=empty)

@@ -19,12 +19,14 @@ from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.erasures import erasure_id
 from quality_ledger.errors import (
+    ConfigurationError,
     EncryptionKeyError,
     IntegrityError,
     InvalidCommand,
     NotFound,
     PermissionDenied,
     ReadOnly,
+    StoreUnavailable,
 )
 from quality_ledger.eventlog import EventLog
 from quality_ledger.policy import DepartmentPolicy
@@ -398,3 +400,33 @@ def test_forget_replaces_a_snapshot_that_held_the_nominee(tmp_path: Path) -> Non
         assert PERSON.encode() not in replaced.state
         assert ledger.get(nominee).person == ERASED  # type: ignore[attr-defined]
     assert PERSON.encode() not in path.read_bytes()
+
+
+class FailingKms(MemoryKeyStore):
+    """A key management service that is out of reach once told so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    def key_for(self, subject: str) -> tuple[UUID, bytes]:
+        if self.down:
+            raise TimeoutError("kms.example: no answer")
+        return super().key_for(subject)
+
+
+def test_a_key_store_of_ones_own_keeps_the_keys_and_its_failure_is_one_line(tmp_path: Path) -> None:
+    kms = FailingKms()
+    url = f"sqlite:///{tmp_path / 'kms.db'}"
+    with Ledger.open(url, key_store=kms) as ledger:
+        plan_campaign(ledger)
+        assert kms.key_id(f"user:{ORGANISER.user}") is not None
+        position = ledger.position()
+        kms.down = True
+        with pytest.raises(StoreUnavailable, match=r"the key store failed \(TimeoutError: kms.example: no answer\)"):
+            plan_campaign(ledger, title="another")
+        assert ledger.position() == position
+    with sqlite3.connect(tmp_path / "kms.db") as db:  # no key table: the keys live in the KMS
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (KEY_TABLE,)).fetchone()[0] == 0
+    with pytest.raises(ConfigurationError, match="lacks key_for, key, key_id, destroy"):
+        Ledger.open(url, key_store=object())  # type: ignore[arg-type]

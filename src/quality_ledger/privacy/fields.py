@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -28,9 +29,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from quality_ledger.domain.values import Frozen
-from quality_ledger.errors import IntegrityError
+from quality_ledger.errors import IntegrityError, LedgerError, StoreUnavailable
 from quality_ledger.privacy.keys import KeyStore
 from quality_ledger.privacy.marks import FieldPlan, aggregate_subject, plan, subject_id
+from quality_ledger.store.failures import is_store_error
+
+T = TypeVar("T")
 
 __all__ = ["ERASED", "MARK", "FieldCipher", "sealed_key_id"]
 
@@ -48,6 +52,19 @@ _NONCE = 12
 
 _subjects: dict[tuple[object, ...], str] = {}
 """Subject ids by kind and identifying values: normalising names is a third of sealing."""
+
+
+def _asked(method: Callable[[Any], T], argument: Any) -> T:
+    """What a key store answers; a failure of its own (a KMS out of reach)
+    as :class:`~quality_ledger.errors.StoreUnavailable`, naming it. The
+    ledger's own tables fail as the store does, and are named as such."""
+    try:
+        return method(argument)
+    except Exception as e:
+        if isinstance(e, LedgerError) or is_store_error(e):
+            raise
+        msg = f"the key store failed ({type(e).__name__}: {e})"
+        raise StoreUnavailable(msg) from e
 
 
 def _aad(key_id: UUID, originator_id: UUID, version: int, field: str) -> bytes:
@@ -104,7 +121,7 @@ class FieldCipher:
             value = owner.__dict__[name] if owner is not None else None
             if owner is None or not isinstance(value, str):
                 continue
-            key_id, key = self.keys.key_for(subject)
+            key_id, key = _asked(self.keys.key_for, subject)
             aes, head = self._sealer(key_id, key)
             nonce = os.urandom(_NONCE)
             sealed = aes.encrypt(nonce, value.encode(), _aad(key_id, originator_id, version, field.name))
@@ -202,7 +219,7 @@ class FieldCipher:
         if key_id is None:
             msg = f"the sealed {where} names no key"
             raise IntegrityError(msg)
-        key = self.keys.key(key_id)
+        key = _asked(self.keys.key, key_id)
         if key is None:
             return ERASED
         try:
