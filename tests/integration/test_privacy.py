@@ -3,6 +3,7 @@ its key lives, erased everywhere by ``forget``, with the chain intact."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from eventsourcing.persistence import StoredEvent
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
+from quality_ledger.audit.export import export_trail
 from quality_ledger.erasures import erasure_id
 from quality_ledger.errors import (
     ConfigurationError,
@@ -170,6 +172,10 @@ def test_forget_a_clerk_erases_the_user_name_from_every_event_and_the_trail(xian
     # then their events remain, who recorded them reads as erased
     assert report.sealed_events == 27
     assert ledger.audit_trail(actor="clerk.fda").entries == ()
+    exported = io.StringIO()
+    assert export_trail(ledger, exported, "csv", department="XA-FDA") >= 27
+    assert "clerk.fda" not in exported.getvalue()
+    assert ERASED in exported.getvalue()
     erased = [e for e in ledger.audit_trail(department="XA-FDA").entries if e.command != "Forget"]
     assert erased
     assert all(e.actor == ERASED for e in erased)
