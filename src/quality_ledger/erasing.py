@@ -3,10 +3,10 @@ held about one (``personal_data``). docs/privacy.md is the guide.
 
 Erasure is crypto-shredding. The personal fields of every event are sealed
 under their subject's key (:mod:`quality_ledger.privacy`); ``forget``
-records who erased whom and why, destroys the key, and then removes the
-plain copies the ledger keeps beside the log: it replaces the snapshots
-that held the subject's values, rebuilds the views, and on SQLite rewrites
-the file (``VACUUM``) so that no freed page keeps the old bytes. The log
+records who erased whom and why, replaces the snapshots that held the
+subject's values (replayed as the events will read), destroys the key,
+rebuilds the views, and on SQLite rewrites the file (``VACUUM``) so that
+no freed page keeps the old bytes. The log
 itself does not change: its rows keep their ciphertext, the hash chain
 covers it, and ``verify()`` holds.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -35,9 +35,18 @@ from quality_ledger.bounds import shown
 from quality_ledger.domain.base import CreationEvent, DomainEvent, Snapshot
 from quality_ledger.domain.values import MAX_TEXT, Actor, EventMeta, Frozen
 from quality_ledger.erasures import Erasure, erasure_id
-from quality_ledger.errors import InvalidCommand, NotFound, PermissionDenied, ReadOnly
+from quality_ledger.errors import (
+    InvalidCommand,
+    LedgerError,
+    NotFound,
+    PermissionDenied,
+    ReadOnly,
+    StoreUnavailable,
+    ViewsOutdated,
+)
 from quality_ledger.eventlog import PAGE, EventLog
 from quality_ledger.parts import Part, guarded
+from quality_ledger.persistence import is_store_error
 from quality_ledger.policy import ErasurePolicy
 from quality_ledger.privacy import MAX_SUBJECT, normalised_subject, plan, subject_id
 from quality_ledger.privacy.fields import MARK
@@ -191,19 +200,36 @@ class Privacy(Part):
             else:
                 legacy += 1
 
+        if self.views.outdated is not None:  # checked before anything is destroyed: the views are rebuilt last
+            raise ViewsOutdated(self.views.outdated)
+
         tell("recording the erasure")
         position = self._record(key_id, held.linked, kind, reason, actor, sealed, legacy)
+        doomed = {key_id, *held.linked}
+        tell("replacing snapshots")
+        # Before the keys go: replayed as they will read (the doomed keys as if
+        # destroyed), so a crash after this leaves no snapshot with the values.
+        replaced = _replace_snapshots(self._log, aggregates, values, doomed)
         tell("destroying the key")
         for linked in held.linked_subjects:
             keys.destroy(linked)
         keys.destroy(normalised)
-
-        tell("replacing snapshots")
-        replaced = _replace_snapshots(self._log, aggregates, values)
         tell("rebuilding the views")
-        self.views.rebuild()
-        tell("scrubbing freed pages")
-        _scrub(self._log, self.views.engine)
+        try:
+            self.views.rebuild()
+            tell("scrubbing freed pages")
+            _scrub(self._log, self.views.engine)
+        except Exception as e:
+            if not isinstance(e, LedgerError) and not is_store_error(e):
+                raise
+            msg = (
+                f"the {kind} subject's key is destroyed and the erasure recorded at position {position}, "
+                f"but the views still hold its data ({type(e).__name__}: {e}): run 'quality-ledger views rebuild'"
+            )
+            if isinstance(e, LedgerError):
+                e.args = (msg,)
+                raise
+            raise StoreUnavailable(msg) from e
         log.info("forgot a %s subject: key %s destroyed, %d events sealed, %d legacy", kind, key_id, sealed, legacy)
         return ForgetReport(
             kind=kind,
@@ -359,19 +385,22 @@ def _value_of(event: BaseModel, field: FieldPlan, subjects: dict[str, UUID | Non
     return value if whose in subjects else None
 
 
-def _replace_snapshots(events: EventLog, aggregates: set[UUID], values: set[str]) -> int:
+def _replace_snapshots(events: EventLog, aggregates: set[UUID], values: set[str], doomed: set[UUID]) -> int:
     """Replace every snapshot of ``aggregates`` that holds one of ``values``
-    with one replayed from the events (which now read as erased)."""
+    with one replayed from the events as they read once the ``doomed`` keys
+    are destroyed."""
     needles = [json.dumps(v, ensure_ascii=False)[1:-1].encode() for v in values if v]
+    if not needles:
+        return 0
+    mapper = events.mapper_without(doomed)
     replaced = 0
     for aggregate_id in aggregates:
         for row in events.snapshots.recorder.select_events(aggregate_id):
             if not any(needle in events.plain(row) for needle in needles):
                 continue
             aggregate: Any = None
-            stored: Iterable[Any] = events.aggregate_events.get(aggregate_id, lte=row.originator_version)
-            for event in stored:
-                aggregate = event.mutate(aggregate)
+            for stored in events.recorder.select_events(aggregate_id, lte=row.originator_version):
+                aggregate = mapper.to_domain_event(stored).mutate(aggregate)
             if aggregate is not None:
                 events.snapshots.overwrite(Snapshot.take(aggregate))
                 replaced += 1

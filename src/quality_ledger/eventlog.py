@@ -34,6 +34,7 @@ from quality_ledger.guarantees import check_store, refuse_overrides
 from quality_ledger.persistence import PydanticMapper, application_recorder, snapshot_recorder
 from quality_ledger.privacy import FieldCipher, KeyStore, key_store_for
 from quality_ledger.privacy.at_rest import check_at_rest
+from quality_ledger.privacy.keys import WithoutKeys
 from quality_ledger.snapshots import SnapshotRepository, SnapshotStore
 from quality_ledger.store.mapper import ReplayMapper
 
@@ -161,6 +162,16 @@ class EventLog:
         cipher = cast(PydanticMapper, self._app.mapper).privacy
         assert cipher is not None  # set in _Store.__init__
         return cipher
+
+    def mapper_without(self, destroyed: set[UUID]) -> PydanticMapper:
+        """A mapper that reads rows as they will read once the keys
+        ``destroyed`` are: ``forget`` replaces snapshots with it before it
+        destroys them."""
+        own = cast(PydanticMapper, self._app.mapper)
+        mapper = PydanticMapper(transcoder=own.transcoder)
+        mapper.at_rest = own.at_rest
+        mapper.privacy = FieldCipher(WithoutKeys(self.keys, destroyed))
+        return mapper
 
     def share_keys(self, other: EventLog) -> None:
         """Read (and write) personal fields with ``other``'s keys: a replay's

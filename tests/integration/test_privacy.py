@@ -436,3 +436,33 @@ def test_a_key_store_of_ones_own_keeps_the_keys_and_its_failure_is_one_line(tmp_
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (KEY_TABLE,)).fetchone()[0] == 0
     with pytest.raises(ConfigurationError, match="lacks key_for, key, key_id, destroy"):
         Ledger.open(url, key_store=object())  # type: ignore[arg-type]
+
+
+def test_a_forget_cut_short_after_the_key_names_the_remedy_and_leaves_no_snapshot_with_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Ledger.open(f"sqlite:///{tmp_path / 'cut.db'}", policy=POLICY) as ledger:
+        EventLog.of(ledger).snapshot_every = 2
+        campaign_id = plan_campaign(ledger)
+        nominee = nominate(ledger, campaign_id)
+        ledger.execute(
+            c.ReviewNomination(commendation_id=nominee, approved=True, reviewed_on=date(2017, 9, 20)), ORGANISER
+        )
+        assert PERSON in ledger.audit_trail(aggregate_id=nominee).entries[0].summary  # the views hold her name
+
+        def fails(**_: object) -> int:
+            raise StoreUnavailable("database is locked")
+
+        # when the views cannot be rebuilt once the key is gone
+        monkeypatch.setattr(ledger.views, "rebuild", fails)
+        with pytest.raises(StoreUnavailable, match=r"key is destroyed .* run 'quality-ledger views rebuild'"):
+            ledger.forget(f"nominee:{PERSON}@{EMPLOYER}", reason="request", actor=OFFICER)
+        monkeypatch.undo()
+        # then the snapshot was replaced before the key went, and the remedy completes the erasure
+        (snapshot,) = EventLog.of(ledger).snapshots.recorder.select_events(nominee)
+        assert PERSON.encode() not in snapshot.state
+        assert ledger.get(nominee).person == ERASED  # type: ignore[attr-defined]
+        assert not ledger.verify_views().ok  # the live views still hold her name: found
+        ledger.views.rebuild()
+        assert ledger.verify_views().ok
+        assert ledger.audit_trail(aggregate_id=nominee).entries[0].summary.startswith(f"nominated {ERASED}")

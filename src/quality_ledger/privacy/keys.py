@@ -29,7 +29,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-__all__ = ["CACHE_SECONDS", "KEY_TABLE", "KeyStore", "MemoryKeyStore", "key_store_for"]
+__all__ = ["CACHE_SECONDS", "KEY_TABLE", "KeyStore", "MemoryKeyStore", "WithoutKeys", "key_store_for"]
 
 KEY_TABLE = "ql_subject_keys"
 """The key table's name, on every engine."""
@@ -302,6 +302,29 @@ class PostgresKeyStore(_Cached):
             curs.execute(self._delete_sql, (subject,))
             row = curs.fetchone()
         return UUID(str(row["key_id"])) if row else None
+
+
+class WithoutKeys:
+    """A key store as it will be once the keys ``destroyed`` are: reads only."""
+
+    def __init__(self, keys: KeyStore, destroyed: set[UUID]) -> None:
+        self.keys = keys
+        self.destroyed = destroyed
+
+    def key_for(self, subject: str) -> tuple[UUID, bytes]:
+        msg = "a key store seen as after a forget only reads"
+        raise TypeError(msg)
+
+    def key(self, key_id: UUID) -> bytes | None:
+        return None if key_id in self.destroyed else self.keys.key(key_id)
+
+    def key_id(self, subject: str) -> UUID | None:
+        found = self.keys.key_id(subject)
+        return None if found in self.destroyed else found
+
+    def destroy(self, subject: str) -> UUID | None:
+        msg = "a key store seen as after a forget only reads"
+        raise TypeError(msg)
 
 
 def key_store_for(recorder: ApplicationRecorder) -> _Cached:
