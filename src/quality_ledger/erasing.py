@@ -18,16 +18,15 @@ cached key for up to :data:`~quality_ledger.privacy.CACHE_SECONDS`.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
 from uuid import UUID, uuid4
 
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel
 
@@ -46,11 +45,11 @@ from quality_ledger.errors import (
 )
 from quality_ledger.eventlog import PAGE, EventLog
 from quality_ledger.parts import Part, guarded
-from quality_ledger.persistence import is_store_error
+from quality_ledger.persistence import Location, is_store_error, sqlite_path
 from quality_ledger.policy import ErasurePolicy
-from quality_ledger.privacy import MAX_SUBJECT, normalised_subject, plan, subject_id
+from quality_ledger.privacy import MAX_SUBJECT, normalised_subject, plan
 from quality_ledger.privacy.fields import MARK
-from quality_ledger.privacy.marks import FieldPlan, aggregate_subject
+from quality_ledger.privacy.marks import FieldPlan, aggregate_subject, owner_of, subject_of
 from quality_ledger.reading import event_name
 from quality_ledger.writing import stamp, with_meta
 
@@ -126,9 +125,17 @@ def checked_subject(subject: object, kinds: frozenset[str]) -> str:
     return normalised_subject(text)
 
 
+@functools.cache
 def personal_kinds() -> frozenset[str]:
     """Every kind of data subject some stored event class marks."""
-    return frozenset(f.marker.kind for cls in _stored_classes() for f in plan(cls))
+    return frozenset(f.marker.kind for f in _stored_plans())
+
+
+@functools.cache
+def linked_kinds() -> frozenset[str]:
+    """The kinds some stored class marks without ``by``: data of the subject
+    an aggregate was created for, sealed under that aggregate's own key."""
+    return frozenset(f.marker.kind for f in _stored_plans() if not f.marker.by)
 
 
 class Privacy(Part):
@@ -218,7 +225,7 @@ class Privacy(Part):
         try:
             self.views.rebuild()
             tell("scrubbing freed pages")
-            _scrub(self._log, self.views.engine)
+            _scrub(self.location, self.views.engine)
         except Exception as e:
             if not isinstance(e, LedgerError) and not is_store_error(e):
                 raise
@@ -278,17 +285,14 @@ def _position_of(events: EventLog, aggregate_id: UUID) -> int:
     raise NotFound(str(aggregate_id))  # pragma: no cover - exists() said it does
 
 
-_classes: dict[str, type | None] = {}
-
-
+@functools.cache
 def _class(topic: str) -> type | None:
-    found = _classes.get(topic, ...)
-    if found is ...:
-        try:
-            found = resolve_topic(topic)
-        except Exception:  # an unknown topic holds nothing this scan can read; decoding says why elsewhere
-            found = None
-        _classes[topic] = found
+    """The class a stored topic names; None for one this version cannot resolve
+    (it holds nothing a scan can read: decoding says why elsewhere)."""
+    try:
+        found = resolve_topic(topic)
+    except Exception:
+        return None
     return found if isinstance(found, type) else None
 
 
@@ -305,9 +309,7 @@ class _Held:
         self.linked_subjects: list[str] = []
         self.linked: tuple[UUID, ...] = ()
         """The key ids of :attr:`linked_subjects`, found as the walk goes."""
-        self._links = any(
-            not f.marker.by and f.marker.kind == self.kind for cls in _stored_classes() for f in plan(cls)
-        )
+        self._links = self.kind in linked_kinds()
 
     def walk(self) -> Iterator[tuple[int, DomainEvent, list[PersonalItem]]]:
         """Every event holding the subject's data, with the fields that hold it, in log order."""
@@ -322,10 +324,12 @@ class _Held:
             yield position, event, items
 
 
-def _stored_classes() -> list[type[BaseModel]]:
+def _stored_plans() -> Iterator[FieldPlan]:
     from quality_ledger.names import STORED
 
-    return [cls for cls in STORED.values() if isinstance(cls, type) and issubclass(cls, BaseModel)]
+    for cls in STORED.values():
+        if isinstance(cls, type) and issubclass(cls, BaseModel):
+            yield from plan(cls)
 
 
 def _scan(
@@ -337,9 +341,11 @@ def _scan(
     subjects' keys, or one written before sealing (no sealed field at all)
     whose class marks fields of the kind."""
     needles: list[bytes] = []
+    known = 0
     for notification in events.notifications(page=PAGE):
-        if len(needles) != len(subjects):  # the caller added a subject as the walk went
-            needles = [key_id.hex.encode() if key_id is not None else b"\x00" for key_id in subjects.values()]
+        if known != len(subjects):  # the caller added a subject as the walk went
+            known = len(subjects)
+            needles = [key_id.hex.encode() for key_id in subjects.values() if key_id is not None]
         state = events.plain(notification)
         if any(needle in state for needle in needles):
             pass
@@ -370,19 +376,11 @@ def _scan(
 
 def _value_of(event: BaseModel, field: FieldPlan, subjects: dict[str, UUID | None]) -> str | None:
     """The value of ``field`` in ``event`` if it is one of ``subjects``'s."""
-    owner: Any = event
-    for name in field.path[:-1]:
-        owner = getattr(owner, name, None)
-        if not isinstance(owner, BaseModel):
-            return None
-    value = getattr(owner, field.path[-1], None)
+    owner = owner_of(event, field)
+    value = owner.__dict__.get(field.path[-1]) if owner is not None else None
     if not isinstance(value, str):
         return None
-    if field.marker.by:
-        whose = subject_id(field.marker.kind, tuple(getattr(owner, f, None) for f in field.marker.by))
-    else:
-        whose = aggregate_subject(field.marker.kind, getattr(event, "originator_id", None))
-    return value if whose in subjects else None
+    return value if subject_of(event, owner, field) in subjects else None
 
 
 def _replace_snapshots(events: EventLog, aggregates: set[UUID], values: set[str], doomed: set[UUID]) -> int:
@@ -407,19 +405,14 @@ def _replace_snapshots(events: EventLog, aggregates: set[UUID], values: set[str]
     return replaced
 
 
-def _scrub(events: EventLog, views_engine: Any) -> None:
+def _scrub(location: Location, views_engine: Any) -> None:
     """On SQLite, rewrite the ledger's file (and a separate views file) so
     that no freed page keeps a byte of what was deleted or replaced, and
     empty the write-ahead log. Nothing to do in memory; on PostgreSQL the
     rows are gone from every table (docs/privacy.md: its dead tuples)."""
     paths: list[str] = []
-    recorder = events.recorder
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        name = recorder.datastore.pool.db_name
-        if name.startswith("file:") and "mode=memory" not in name:
-            paths.append(unquote(name.removeprefix("file:").split("?", 1)[0]))
-        elif name and ":memory:" not in name:
-            paths.append(name)
+    if location.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite" and (path := sqlite_path(location.url)):
+        paths.append(path)
     url = getattr(views_engine, "url", None)
     database = getattr(url, "database", None)
     if url is not None and url.get_backend_name() == "sqlite" and database and database != ":memory:":

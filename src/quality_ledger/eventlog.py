@@ -212,10 +212,6 @@ class EventLog:
         """A row's JSON as written (opened first in a ledger encrypted at rest)."""
         return cast(PydanticMapper, self._app.mapper).plain(row)
 
-    @property
-    def encrypted_at_rest(self) -> bool:
-        return cast(PydanticMapper, self._app.mapper).at_rest is not None
-
     def decode(self, row: StoredEvent) -> DomainEvent:
         return cast(DomainEvent, self._app.mapper.to_domain_event(row))
 

@@ -37,9 +37,16 @@ WRITE_RETRY_WAIT = 0.2
 READ_ATTEMPTS = 2
 """Tries per read: after a lost connection, the pool is checked and the read tried once more."""
 SCAN_ROWS = 5000
+"""Rows per round trip of the verifier's server-side cursors."""
 REGCLASS = SQL("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NULL AS {0}")
 """Whether a table (schema, name) is absent, as a boolean column named by the caller."""
-"""Rows per round trip of the verifier's server-side cursors."""
+
+
+def table_absent(curs: Any, schema: str | None, table: str) -> bool:
+    """Whether ``table`` is absent from ``schema`` (the search path's first, if None)."""
+    curs.execute(REGCLASS.format(Identifier("absent")), (schema or "public", table))
+    row = curs.fetchone()
+    return row is None or bool(row["absent"])
 
 
 def _read(method: Any, recorder: ChainedPostgresApplicationRecorder, *args: Any, **kwargs: Any) -> Any:

@@ -25,9 +25,11 @@ from quality_ledger.audit.verify import Checkpoint, generate_key
 from quality_ledger.cli import importing
 from quality_ledger.cli.exits import Finding
 from quality_ledger.cli.parser import UsageError
+from quality_ledger.domain.values import Actor
 from quality_ledger.errors import ConfigurationError, IntegrityError
 from quality_ledger.ledger import Ledger
 from quality_ledger.persistence import redact
+from quality_ledger.policy import DepartmentPolicy
 from quality_ledger.privacy import ERASED
 from quality_ledger.progress import Bar
 
@@ -357,9 +359,6 @@ def privacy_forget(args: argparse.Namespace) -> int:
     protect nothing; what matters is that the erasure records who did it
     (``--user`` of ``--department``) and why. Progress and the report name
     the subject's kind and key, never the subject: they end up in logs."""
-    from quality_ledger.domain.values import Actor
-    from quality_ledger.policy import DepartmentPolicy
-
     actor = Actor(user=args.user, department=args.department)
     if not args.yes and not _interactive():
         msg = "stdin is not a terminal, so the erasure cannot be confirmed: pass --yes to erase for good (nothing done)"

@@ -32,6 +32,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from quality_ledger.audit.recorders import TABLE_EXISTS
 from quality_ledger.errors import EncryptionKeyError, IntegrityError
 
 __all__ = ["MAGIC", "EventCipher", "check_at_rest"]
@@ -116,7 +117,7 @@ def _read_check(recorder: ApplicationRecorder) -> bytes | None:
         return found
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (AT_REST_TABLE,))
+            c.execute(TABLE_EXISTS, (AT_REST_TABLE,))
             if c.fetchone() is None:
                 return None
             c.execute(f"SELECT key_check FROM {AT_REST_TABLE}")  # noqa: S608 - our own table
@@ -146,10 +147,10 @@ def _pg_table(recorder: Any) -> Any:
 def _read_check_postgres(recorder: Any) -> bytes | None:
     from psycopg.sql import SQL
 
-    qualified = f'"{recorder.datastore.schema or "public"}"."{AT_REST_TABLE}"'
+    from quality_ledger.audit.postgres import table_absent
+
     with recorder.datastore.transaction(commit=False) as curs:
-        curs.execute(SQL("SELECT to_regclass(%s) IS NOT NULL AS present"), (qualified,))
-        if not curs.fetchone()["present"]:
+        if table_absent(curs, recorder.datastore.schema, AT_REST_TABLE):
             return None
         curs.execute(SQL("SELECT key_check FROM {}").format(_pg_table(recorder)))
         row = curs.fetchone()

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import IntegrityError, LedgerError, StoreUnavailable
 from quality_ledger.privacy.keys import KeyStore
-from quality_ledger.privacy.marks import FieldPlan, aggregate_subject, plan, subject_id
+from quality_ledger.privacy.marks import FieldPlan, owner_of, plan, subject_of
 from quality_ledger.store.failures import is_store_error
 
 T = TypeVar("T")
@@ -48,10 +48,6 @@ MARK = b"\\u0000ql-personal:1:"
 """The prefix as it appears in a stored row's JSON bytes: how a row is known to hold sealed fields without parsing it."""
 
 _NONCE = 12
-
-
-_subjects: dict[tuple[object, ...], str] = {}
-"""Subject ids by kind and identifying values: normalising names is a third of sealing."""
 
 
 def _asked(method: Callable[[Any], T], argument: Any) -> T:
@@ -86,16 +82,8 @@ class FieldCipher:
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
-        self._ciphers: dict[bytes, AESGCM] = {}
-        self._sealers: dict[UUID, tuple[bytes, AESGCM, str]] = {}
-
-    def _aes(self, key: bytes) -> AESGCM:
-        aes = self._ciphers.get(key)
-        if aes is None:
-            if len(self._ciphers) > 4096:
-                self._ciphers.clear()
-            aes = self._ciphers[key] = AESGCM(key)
-        return aes
+        self._ciphers: dict[UUID, tuple[bytes, AESGCM, str]] = {}
+        """Per key id: the key, its cipher and the start of every string sealed with it."""
 
     # Writing ------------------------------------------------------------------------
 
@@ -122,7 +110,7 @@ class FieldCipher:
             if owner is None or not isinstance(value, str):
                 continue
             key_id, key = _asked(self.keys.key_for, subject)
-            aes, head = self._sealer(key_id, key)
+            aes, head = self._cipher(key_id, key)
             nonce = os.urandom(_NONCE)
             sealed = aes.encrypt(nonce, value.encode(), _aad(key_id, originator_id, version, field.name))
             if owner is event:
@@ -130,34 +118,23 @@ class FieldCipher:
             owner.__dict__[name] = head + base64.urlsafe_b64encode(nonce + sealed).decode()
         return changes
 
-    def _sealer(self, key_id: UUID, key: bytes) -> tuple[AESGCM, str]:
-        """The cipher of ``key`` and the start of every string sealed with it."""
-        found = self._sealers.get(key_id)
+    def _cipher(self, key_id: UUID, key: bytes) -> tuple[AESGCM, str]:
+        """The cipher of ``key`` and the start of every string sealed with it
+        (the key store says afresh each time which key ``key_id`` has, if any)."""
+        found = self._ciphers.get(key_id)
         if found is None or found[0] != key:
-            if len(self._sealers) > 4096:
-                self._sealers.clear()
-            found = self._sealers[key_id] = (key, self._aes(key), PREFIX + key_id.hex + ":")
+            if len(self._ciphers) > 4096:
+                self._ciphers.clear()
+            found = self._ciphers[key_id] = (key, AESGCM(key), PREFIX + key_id.hex + ":")
         return found[1], found[2]
 
     @staticmethod
     def _subject(event: BaseModel, field: FieldPlan) -> str | None:
         """The subject whose data ``field`` of ``event`` is; None if it holds no text."""
-        owner: Any = event
-        for name in field.path[:-1]:
-            owner = owner.__dict__.get(name)
-            if not isinstance(owner, BaseModel):
-                return None
-        if not isinstance(owner.__dict__.get(field.path[-1]), str):
+        owner = owner_of(event, field)
+        if owner is None or not isinstance(owner.__dict__.get(field.path[-1]), str):
             return None
-        if not field.marker.by:
-            return aggregate_subject(field.marker.kind, event.originator_id)  # type: ignore[attr-defined]
-        values = (field.marker.kind, *(owner.__dict__.get(f) for f in field.marker.by))
-        found = _subjects.get(values)
-        if found is None:
-            if len(_subjects) > 4096:
-                _subjects.clear()
-            found = _subjects[values] = subject_id(field.marker.kind, values[1:])
-        return found
+        return subject_of(event, owner, field)
 
     @staticmethod
     def _owner(
@@ -202,30 +179,28 @@ class FieldCipher:
         for field in plan(type(event)):
             if not metadata and field.path[0] == "meta":
                 continue
-            owner: Any = event
-            for name in field.path[:-1]:
-                owner = owner.__dict__.get(name)
-                if not isinstance(owner, BaseModel):
-                    break
-            else:
-                value = owner.__dict__.get(field.path[-1])
-                if isinstance(value, str) and value.startswith(PREFIX):
-                    owner.__dict__[field.path[-1]] = self.opened(value, originator_id, version, field)
+            owner = owner_of(event, field)
+            value = owner.__dict__.get(field.path[-1]) if owner is not None else None
+            if isinstance(value, str) and value.startswith(PREFIX):
+                owner.__dict__[field.path[-1]] = self.opened(value, originator_id, version, field)
 
     def opened(self, value: str, originator_id: UUID, version: int, field: FieldPlan) -> str:
         """The value a sealed string holds, or :data:`ERASED`."""
-        where = f"{field.name} of {originator_id} v{version}"
         key_id = sealed_key_id(value)
         if key_id is None:
-            msg = f"the sealed {where} names no key"
+            msg = f"the sealed {field.name} of {originator_id} v{version} names no key"
             raise IntegrityError(msg)
         key = _asked(self.keys.key, key_id)
         if key is None:
             return ERASED
         try:
             raw = base64.urlsafe_b64decode(value[len(PREFIX) + 33 :])
-            plain = self._aes(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(key_id, originator_id, version, field.name))
+            aes = self._cipher(key_id, key)[0]
+            plain = aes.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(key_id, originator_id, version, field.name))
             return plain.decode()
         except (InvalidTag, binascii.Error, ValueError, UnicodeDecodeError) as e:
-            msg = f"the sealed {where} does not open with its key: moved from another row or field, or altered"
+            msg = (
+                f"the sealed {field.name} of {originator_id} v{version} does not open with its key: "
+                "moved from another row or field, or altered"
+            )
             raise IntegrityError(msg) from e

@@ -29,6 +29,8 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from quality_ledger.audit.recorders import TABLE_EXISTS
+
 __all__ = ["CACHE_SECONDS", "KEY_TABLE", "KeyStore", "MemoryKeyStore", "WithoutKeys", "key_store_for"]
 
 KEY_TABLE = "ql_subject_keys"
@@ -95,12 +97,6 @@ class _Cached:
                 self._by_id[key_id] = (None, self._clock() + CACHE_SECONDS)
         return key_id
 
-    def forget_cached(self) -> None:
-        """Drop every cached key (tests; a process told of a forget elsewhere)."""
-        with self._lock:
-            self._by_subject.clear()
-            self._by_id.clear()
-
     def _remember(self, subject: str, key_id: UUID, key: bytes) -> None:
         until = self._clock() + CACHE_SECONDS
         with self._lock:
@@ -166,7 +162,7 @@ class SQLiteKeyStore(_Cached):
         self._datastore = recorder.datastore
 
     def _table_exists(self, c: Any) -> bool:
-        c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (KEY_TABLE,))
+        c.execute(TABLE_EXISTS, (KEY_TABLE,))
         return c.fetchone() is not None
 
     def _load_or_make(self, subject: str) -> tuple[UUID, bytes]:
@@ -242,12 +238,11 @@ class PostgresKeyStore(_Cached):
         self._by_subject_sql = SQL("SELECT key_id, key FROM {} WHERE subject = %s").format(table)
         self._by_id_sql = SQL("SELECT key FROM {} WHERE key_id = %s").format(table)
         self._delete_sql = SQL("DELETE FROM {} WHERE subject = %s RETURNING key_id").format(table)
-        self._exists = SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
-        self._qualified = f'"{recorder.datastore.schema or "public"}"."{KEY_TABLE}"'
 
     def _present(self, curs: Any) -> bool:
-        curs.execute(self._exists, (self._qualified,))
-        return bool(curs.fetchone()["present"])
+        from quality_ledger.audit.postgres import table_absent
+
+        return not table_absent(curs, self._datastore.schema, KEY_TABLE)
 
     def _load_or_make(self, subject: str) -> tuple[UUID, bytes]:
         with self._datastore.transaction(commit=False) as curs:  # most subjects have a key: read only
