@@ -58,9 +58,12 @@ class CampaignFigures(Frozen):
     @property
     def pass_rate(self) -> float | None:
         """Share of tested samples whose current result is a pass."""
-        if not self.samples_tested:
-            return None
-        return (self.samples_tested - self.samples_failed) / self.samples_tested
+        return pass_rate(self.samples_tested, self.samples_failed)
+
+
+def pass_rate(tested: int, failed: int) -> float | None:
+    """Share of ``tested`` samples that did not fail; None before any was tested."""
+    return (tested - failed) / tested if tested else None
 
 
 # Earlier names of these classes: they still resolve, with a DeprecationWarning (quality_ledger.renamed).

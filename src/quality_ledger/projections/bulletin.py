@@ -10,6 +10,7 @@ from sqlalchemy import Column, Connection, Date, Table, Text, Uuid, select
 
 from quality_ledger.domain.campaign import Campaign
 from quality_ledger.domain.values import Frozen
+from quality_ledger.figures import pass_rate
 from quality_ledger.projections.campaigns import campaign_row
 from quality_ledger.projections.dispatch import handler
 from quality_ledger.projections.inspection_register import inspections, samples
@@ -60,9 +61,7 @@ class BulletinLine(Frozen):
 
     @property
     def pass_rate(self) -> float | None:
-        if not self.samples_tested:
-            return None
-        return (self.samples_tested - self.samples_failed) / self.samples_tested
+        return pass_rate(self.samples_tested, self.samples_failed)
 
 
 def bulletin(connection: Connection, campaign_id: UUID, bulletin_id: UUID | None = None) -> list[BulletinLine]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from quality_ledger.figures import pass_rate
 from quality_ledger.projections import ScorecardLine
 
 MAX_ROWS = 300
@@ -111,9 +112,7 @@ class Totals:
     @property
     def pass_rate(self) -> float | None:
         """Share of tested samples whose current result is a pass (``None`` before any)."""
-        if not self.samples_tested:
-            return None
-        return (self.samples_tested - self.samples_failed) / self.samples_tested
+        return pass_rate(self.samples_tested, self.samples_failed)
 
 
 @dataclass(frozen=True)
@@ -136,9 +135,7 @@ class CategoryLine:
 
     @property
     def pass_rate(self) -> float | None:
-        if not self.samples_tested:
-            return None
-        return (self.samples_tested - self.samples_failed) / self.samples_tested
+        return pass_rate(self.samples_tested, self.samples_failed)
 
 
 @dataclass(frozen=True)
