@@ -67,8 +67,7 @@ class _Store(Application[UUID]):
                     msg = f"key_store must be a quality_ledger.privacy.KeyStore: {type(key_store).__name__} lacks {', '.join(missing)}"
                     raise ConfigurationError(msg)
             mapper.privacy = FieldCipher(key_store if key_store is not None else key_store_for(self.recorder))
-            empty = not self.recorder.max_notification_id()
-            mapper.at_rest = check_at_rest(self.recorder, encryption_key, empty=empty)
+            mapper.at_rest = check_at_rest(self.recorder, encryption_key)
         except BaseException:
             self.close()
             raise

@@ -88,16 +88,16 @@ class EventCipher:
             return False
 
 
-def check_at_rest(recorder: ApplicationRecorder, key: bytes | None, *, empty: bool) -> EventCipher | None:
+def check_at_rest(recorder: ApplicationRecorder, key: bytes | None) -> EventCipher | None:
     """The cipher the ledger behind ``recorder`` is read and written with:
-    None for a plain ledger. A new (``empty``) ledger given a key records
-    its check value; anything that does not fit is an :class:`EncryptionKeyError`."""
+    None for a plain ledger. A new (empty) ledger given a key records its
+    check value; anything that does not fit is an :class:`EncryptionKeyError`."""
     cipher = EventCipher(key) if key is not None else None
     check = _read_check(recorder)
     if check is None:
         if cipher is None:
             return None
-        if not empty:
+        if recorder.max_notification_id():  # asked only here: opening a plain ledger costs no count
             msg = "this ledger was created without encryption: it cannot be opened with a key (its rows are plain)"
             raise EncryptionKeyError(msg)
         _write_check(recorder, cipher.check_value())
