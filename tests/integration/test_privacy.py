@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
@@ -32,9 +32,10 @@ from quality_ledger.errors import (
 )
 from quality_ledger.eventlog import EventLog
 from quality_ledger.policy import DepartmentPolicy
-from quality_ledger.privacy import ERASED, KEY_TABLE
+from quality_ledger.privacy import ERASED, KEY_TABLE, FieldCipher
 from quality_ledger.privacy.keys import MemoryKeyStore
 from quality_ledger.scenarios import xian2017
+from quality_ledger.store.mapper import PydanticMapper
 from tests.conftest import ORGANISER, plan_campaign
 
 OFFICER = Actor(user="wang.dpo", department="XA-DPO")
@@ -466,3 +467,35 @@ def test_a_forget_cut_short_after_the_key_names_the_remedy_and_leaves_no_snapsho
         ledger.views.rebuild()
         assert ledger.verify_views().ok
         assert ledger.audit_trail(aggregate_id=nominee).entries[0].summary.startswith(f"nominated {ERASED}")
+
+
+class FailsOnSecond(MemoryKeyStore):
+    """A key store that answers the first key asked for, then fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def key_for(self, subject: str) -> tuple[UUID, bytes]:
+        self.asked += 1
+        if self.asked > 1:
+            raise TimeoutError("kms.example: no answer")
+        return super().key_for(subject)
+
+
+def test_sealing_cut_short_leaves_the_event_with_its_own_values() -> None:
+    # given a nomination, whose fields are sealed in place as it is encoded
+    with Ledger.open("memory://") as ledger:
+        nominee = nominate(ledger, plan_campaign(ledger))
+        (event,) = [e for _, e in EventLog.of(ledger).events() if e.originator_id == nominee]
+    keys = FailsOnSecond()
+    mapper = PydanticMapper(transcoder=JSONTranscoder())
+    mapper.privacy = FieldCipher(keys)
+    before = (event.person, event.employer, event.deeds, event.meta)  # type: ignore[attr-defined]
+    # when the key store fails after the first field was sealed
+    with pytest.raises(StoreUnavailable, match=r"kms\.example"):
+        mapper.to_stored_event(event)
+    # then the event holds its own values, none left sealed
+    assert keys.asked == 2
+    assert (event.person, event.employer, event.deeds, event.meta) == before  # type: ignore[attr-defined]
+    assert event.meta.user == "clerk.nominates"  # type: ignore[attr-defined]

@@ -28,7 +28,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
-from quality_ledger.domain.values import Frozen
 from quality_ledger.errors import IntegrityError, LedgerError, StoreUnavailable
 from quality_ledger.privacy.keys import KeyStore
 from quality_ledger.privacy.marks import FieldPlan, owner_of, plan, subject_of
@@ -63,8 +62,13 @@ def _asked(method: Callable[[Any], T], argument: Any) -> T:
         raise StoreUnavailable(msg) from e
 
 
+_AAD = b"ql-personal:1|"
+
+
 def _aad(key_id: UUID, originator_id: UUID, version: int, field: str) -> bytes:
-    return b"ql-personal:1|" + key_id.bytes + originator_id.bytes + version.to_bytes(8, "big") + field.encode()
+    """What a sealed field's ciphertext is bound to: its key, its event, its field
+    (:class:`_Cipher` keeps the first two parts per key)."""
+    return _AAD + key_id.bytes + originator_id.bytes + version.to_bytes(8, "big") + field.encode()
 
 
 def sealed_key_id(value: object) -> UUID | None:
@@ -82,83 +86,63 @@ class FieldCipher:
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
-        self._ciphers: dict[UUID, tuple[bytes, AESGCM, str]] = {}
-        """Per key id: the key, its cipher and the start of every string sealed with it."""
+        self._ciphers: dict[UUID, _Cipher] = {}
+        """Per key id: its key, cipher, and what every string sealed with it starts with."""
+        self._heads: dict[str, UUID] = {}
+        """Key ids by the 32 hex digits a sealed string names them with (parsing one was a tenth of opening)."""
 
     # Writing ------------------------------------------------------------------------
 
     def sealed(self, event: BaseModel) -> list[tuple[Any, str, Any]]:
-        """Put sealed strings in place of ``event``'s personal values, in its
-        ``__dict__`` (and in copies of the nested models that hold them); the
-        changes made, for :meth:`restore` once the event is encoded."""
+        """Put sealed strings in place of ``event``'s personal values, in the
+        ``__dict__`` of the models that hold them (the event, its ``meta``);
+        the changes made, for :meth:`restore` once the event is encoded.
+
+        In place, not in copies: a copy of the metadata per event was a third
+        of sealing. The event was made a moment ago by its command, and
+        nothing reads it, nor the metadata its command's events share, until
+        it is stored (``writing.with_meta``); the caller restores it in a
+        ``finally``, so an encoding that fails leaves it as it was."""
         plans = plan(type(event))
         if not plans:
             return []
-        originator_id: UUID = event.originator_id  # type: ignore[attr-defined]
-        version: int = event.originator_version  # type: ignore[attr-defined]
-        changes: list[tuple[Any, str, Any]] = []
-        copies: dict[tuple[str, ...], BaseModel] = {}
         # Every subject is named before any value is sealed: a field that
         # identifies the subject (a nominee's name) is itself sealed.
-        subjects = [self._subject(event, field) for field in plans]
-        for field, subject in zip(plans, subjects, strict=True):
-            if subject is None:
+        found: list[tuple[BaseModel, FieldPlan, str, str]] = []
+        for field in plans:
+            owner = owner_of(event, field)
+            if owner is None:
                 continue
-            owner = self._owner(event, field.path[:-1], copies, changes)
-            name = field.path[-1]
-            value = owner.__dict__[name] if owner is not None else None
-            if owner is None or not isinstance(value, str):
-                continue
-            key_id, key = _asked(self.keys.key_for, subject)
-            aes, head = self._cipher(key_id, key)
-            nonce = os.urandom(_NONCE)
-            sealed = aes.encrypt(nonce, value.encode(), _aad(key_id, originator_id, version, field.name))
-            if owner is event:
-                changes.append((event, name, value))
-            owner.__dict__[name] = head + base64.urlsafe_b64encode(nonce + sealed).decode()
+            value = owner.__dict__.get(field.path[-1])
+            if isinstance(value, str):
+                found.append((owner, field, value, subject_of(event, owner, field)))
+        if not found:
+            return []
+        ids = event.originator_id.bytes + event.originator_version.to_bytes(8, "big")  # type: ignore[attr-defined]
+        changes: list[tuple[Any, str, Any]] = []
+        try:
+            for owner, field, value, subject in found:
+                key_id, key = _asked(self.keys.key_for, subject)
+                cipher = self._cipher(key_id, key)
+                nonce = os.urandom(_NONCE)
+                sealed = cipher.aes.encrypt(nonce, value.encode(), cipher.aad + ids + field.name.encode())
+                name = field.path[-1]
+                changes.append((owner, name, value))
+                owner.__dict__[name] = cipher.head + base64.urlsafe_b64encode(nonce + sealed).decode()
+        except BaseException:
+            self.restore(changes)
+            raise
         return changes
 
-    def _cipher(self, key_id: UUID, key: bytes) -> tuple[AESGCM, str]:
-        """The cipher of ``key`` and the start of every string sealed with it
-        (the key store says afresh each time which key ``key_id`` has, if any)."""
+    def _cipher(self, key_id: UUID, key: bytes) -> _Cipher:
+        """The cipher of ``key`` (the key store says afresh each time which key
+        ``key_id`` has, if any: a key destroyed is never used from here)."""
         found = self._ciphers.get(key_id)
-        if found is None or found[0] != key:
+        if found is None or found.key != key:
             if len(self._ciphers) > 4096:
                 self._ciphers.clear()
-            found = self._ciphers[key_id] = (key, AESGCM(key), PREFIX + key_id.hex + ":")
-        return found[1], found[2]
-
-    @staticmethod
-    def _subject(event: BaseModel, field: FieldPlan) -> str | None:
-        """The subject whose data ``field`` of ``event`` is; None if it holds no text."""
-        owner = owner_of(event, field)
-        if owner is None or not isinstance(owner.__dict__.get(field.path[-1]), str):
-            return None
-        return subject_of(event, owner, field)
-
-    @staticmethod
-    def _owner(
-        event: BaseModel,
-        path: tuple[str, ...],
-        copies: dict[tuple[str, ...], BaseModel],
-        changes: list[tuple[Any, str, Any]],
-    ) -> BaseModel | None:
-        """The model at ``path`` in ``event``: a copy, put in place, that may be sealed."""
-        owner: BaseModel = event
-        for depth in range(len(path)):
-            at = path[: depth + 1]
-            copy = copies.get(at)
-            if copy is None:
-                child = owner.__dict__.get(path[depth])
-                if not isinstance(child, BaseModel):
-                    return None
-                # shallow: only this model's own fields change
-                copy = copies[at] = child.replaced() if isinstance(child, Frozen) else child.model_copy()
-                if owner is event:
-                    changes.append((event, path[depth], child))
-                owner.__dict__[path[depth]] = copy
-            owner = copy
-        return owner
+            found = self._ciphers[key_id] = _Cipher(key_id, key)
+        return found
 
     @staticmethod
     def restore(changes: list[tuple[Any, str, Any]]) -> None:
@@ -176,27 +160,39 @@ class FieldCipher:
         seven events on average since the last snapshot)."""
         originator_id: UUID = event.originator_id  # type: ignore[attr-defined]
         version: int = event.originator_version  # type: ignore[attr-defined]
+        ids: bytes | None = None
         for field in plan(type(event)):
             if not metadata and field.path[0] == "meta":
                 continue
             owner = owner_of(event, field)
             value = owner.__dict__.get(field.path[-1]) if owner is not None else None
             if isinstance(value, str) and value.startswith(PREFIX):
-                owner.__dict__[field.path[-1]] = self.opened(value, originator_id, version, field)
+                if ids is None:
+                    ids = originator_id.bytes + version.to_bytes(8, "big")
+                owner.__dict__[field.path[-1]] = self._opened(value, ids, originator_id, version, field)
 
     def opened(self, value: str, originator_id: UUID, version: int, field: FieldPlan) -> str:
         """The value a sealed string holds, or :data:`ERASED`."""
-        key_id = sealed_key_id(value)
+        return self._opened(value, originator_id.bytes + version.to_bytes(8, "big"), originator_id, version, field)
+
+    def _opened(self, value: str, ids: bytes, originator_id: UUID, version: int, field: FieldPlan) -> str:
+        hexed = value[_HEX : _HEX + 32]
+        key_id = self._heads.get(hexed)
         if key_id is None:
-            msg = f"the sealed {field.name} of {originator_id} v{version} names no key"
-            raise IntegrityError(msg)
+            key_id = sealed_key_id(value)
+            if key_id is None:
+                msg = f"the sealed {field.name} of {originator_id} v{version} names no key"
+                raise IntegrityError(msg)
+            if len(self._heads) > 4096:
+                self._heads.clear()
+            self._heads[hexed] = key_id
         key = _asked(self.keys.key, key_id)
         if key is None:
             return ERASED
         try:
-            raw = base64.urlsafe_b64decode(value[len(PREFIX) + 33 :])
-            aes = self._cipher(key_id, key)[0]
-            plain = aes.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(key_id, originator_id, version, field.name))
+            raw = base64.urlsafe_b64decode(value[_BODY:])
+            cipher = self._cipher(key_id, key)
+            plain = cipher.aes.decrypt(raw[:_NONCE], raw[_NONCE:], cipher.aad + ids + field.name.encode())
             return plain.decode()
         except (InvalidTag, binascii.Error, ValueError, UnicodeDecodeError) as e:
             msg = (
@@ -204,3 +200,23 @@ class FieldCipher:
                 "moved from another row or field, or altered"
             )
             raise IntegrityError(msg) from e
+
+
+_HEX = len(PREFIX)
+"""Where a sealed string's key id starts."""
+_BODY = _HEX + 33
+"""Where its base64 starts, after the key id and a colon."""
+
+
+class _Cipher:
+    """One key's cipher, and the parts of what it seals that are the same every time."""
+
+    __slots__ = ("aad", "aes", "head", "key")
+
+    def __init__(self, key_id: UUID, key: bytes) -> None:
+        self.key = key
+        self.aes = AESGCM(key)
+        self.head = PREFIX + key_id.hex + ":"
+        """What every string sealed with it starts with."""
+        self.aad = _AAD + key_id.bytes
+        """The start of the associated data: the event's ids and the field follow (:func:`_aad`)."""
