@@ -2,4 +2,5 @@
 
 from quality_ledger.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # imported (a tool walking the package), it runs nothing
+    raise SystemExit(main())
