@@ -499,3 +499,43 @@ def test_sealing_cut_short_leaves_the_event_with_its_own_values() -> None:
     assert keys.asked == 2
     assert (event.person, event.employer, event.deeds, event.meta) == before  # type: ignore[attr-defined]
     assert event.meta.user == "clerk.nominates"  # type: ignore[attr-defined]
+
+
+FORGOTTEN_IN_0_2_0 = ("Sun Conferred", "孫授予", "Golden Bakery", "A baker's forty years", "he.ping")
+"""What the writer of the 0.2.0 golden log had forgotten: a nominee (her name,
+employer and press title) and a clerk."""
+
+
+def test_the_0_2_0_golden_log_keeps_its_sealed_fields_and_its_erasures(tmp_path: Path) -> None:
+    # given the golden log of the first release that seals personal fields
+    golden = GOLDEN / "0.2.0" / "ledger.db"
+    raw = golden.read_bytes()
+    with sqlite3.connect(f"file:{golden}?mode=ro&immutable=1", uri=True) as db:
+        rows = [state for (state,) in db.execute("SELECT state FROM stored_events")]
+    # then what it forgot is in no byte of the file, and a living nominee's name is in no event's row
+    assert not [name for name in FORGOTTEN_IN_0_2_0 if name.encode() in raw]
+    assert not [row for row in rows if b"Li Approved" in row]
+    assert any(b"\\u0000ql-personal:1:" in row for row in rows)
+    # and today's code opens the sealed fields with the keys in the file, and reads the erased as erased
+    path = tmp_path / "ledger.db"
+    shutil.copyfile(golden, path)
+    with Ledger.open(f"sqlite:///{path}", create=False) as ledger:
+        assert ledger.verify().ok
+        erasures = [e for _, e in ledger.events() if type(e).__qualname__ == "Erasure.SubjectForgotten"]
+        assert [(e.kind, e.officer) for e in erasures] == [
+            ("nominee", "lin.dpo (GL-DPO)"),
+            ("user", "lin.dpo (GL-DPO)"),
+        ]  # type: ignore[attr-defined]
+        by_name = {
+            (e.person, e.employer): e.originator_id  # type: ignore[attr-defined]
+            for _, e in ledger.events()
+            if type(e).__qualname__ == "Commendation.Nominated"
+        }
+        assert ("Li Approved", "Golden Mill") in by_name
+        assert (ERASED, ERASED) in by_name
+        erased = ledger.get(by_name[ERASED, ERASED])
+        assert (erased.person, erased.employer, erased.deeds) == (ERASED, ERASED, ERASED)  # type: ignore[attr-defined]
+        users = {e.meta.user for _, e in ledger.events()}  # type: ignore[attr-defined]
+        assert "gao.lan" in users
+        assert ERASED in users
+        assert "he.ping" not in users
