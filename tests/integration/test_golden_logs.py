@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,10 +39,28 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from quality_ledger import Ledger
+from quality_ledger.errors import EncryptionKeyError
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 VERSIONS = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 FILES = {"ledger.db", "SHA256", "VERSION", "expected.json"}
+AT_REST = GOLDEN / "_at_rest"
+"""Golden logs of ledgers encrypted at rest (``encryption_key=``), from 0.2.0
+on: one directory per release, as above, with the log's ``key`` (hex) beside it."""
+LOGS = [GOLDEN / v for v in VERSIONS] + sorted(
+    p for p in AT_REST.iterdir() if p.is_dir() and not p.name.startswith(".")
+)
+"""Every golden log's directory: the plain ones, then those encrypted at rest."""
+
+
+def log_id(directory: Path) -> str:
+    return directory.name + ("-at-rest" if directory.parent == AT_REST else "")
+
+
+def encryption_key(directory: Path) -> bytes | None:
+    """The key a golden log encrypted at rest is opened with; None for a plain one."""
+    key = directory / "key"
+    return bytes.fromhex(key.read_text().strip()) if key.exists() else None
 
 
 def assert_matches(expected: Any, actual: Any, where: str = "", *, document: bool = False) -> None:
@@ -115,15 +134,16 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module", params=VERSIONS)
+@pytest.fixture(scope="module", params=LOGS, ids=log_id)
 def golden(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Golden]:
     """Given a copy of a golden log (never the fixture itself: opening a SQLite
     file may write to it), opened with today's code, verified, views rebuilt."""
-    version: str = request.param
+    directory: Path = request.param
+    version = directory.name
     copy = tmp_path_factory.mktemp(f"golden-{version}") / "ledger.db"
-    shutil.copyfile(GOLDEN / version / "ledger.db", copy)
-    expected = json.loads((GOLDEN / version / "expected.json").read_text(encoding="utf-8"))
-    ledger = Ledger.open(f"sqlite:///{copy}")
+    shutil.copyfile(directory / "ledger.db", copy)
+    expected = json.loads((directory / "expected.json").read_text(encoding="utf-8"))
+    ledger = Ledger.open(f"sqlite:///{copy}", encryption_key=encryption_key(directory))
     try:
         verified = ledger.verify()
         rebuilt = ledger.views.rebuild()
@@ -136,16 +156,38 @@ def test_there_is_a_golden_log_of_the_first_release() -> None:
     assert "0.1.0" in VERSIONS
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_golden_files_are_exactly_as_written(version: str) -> None:
+@pytest.mark.parametrize("directory", LOGS, ids=log_id)
+def test_golden_files_are_exactly_as_written(directory: Path) -> None:
     """A golden file is never changed: its digest is the one written beside it,
     and no journal of an opened database sits next to it."""
-    directory = GOLDEN / version
-    assert {p.name for p in directory.iterdir()} == FILES
+    at_rest = directory.parent == AT_REST
+    assert {p.name for p in directory.iterdir()} == (FILES | {"key"} if at_rest else FILES)
     digest, name = (directory / "SHA256").read_text().split()
     assert name == "ledger.db"
     assert sha256(directory / "ledger.db") == digest
-    assert (directory / "VERSION").read_text().startswith(f"quality_ledger {version}\n")
+    assert (directory / "VERSION").read_text().startswith(f"quality_ledger {directory.name}\n")
+
+
+def test_there_is_a_golden_log_encrypted_at_rest_from_0_2_0() -> None:
+    assert AT_REST / "0.2.0" in LOGS
+
+
+@pytest.mark.parametrize("directory", [d for d in LOGS if d.parent == AT_REST], ids=log_id)
+def test_a_golden_log_encrypted_at_rest_holds_no_event_in_the_clear_and_opens_only_with_its_key(
+    directory: Path, tmp_path: Path
+) -> None:
+    with sqlite3.connect(f"file:{directory / 'ledger.db'}?mode=ro&immutable=1", uri=True) as db:
+        states = [state for (state,) in db.execute("SELECT state FROM stored_events")]
+        snapshots = [state for (state,) in db.execute("SELECT state FROM stored_snapshots")]
+    assert states
+    assert snapshots
+    assert all(state.startswith(b"QLE1") for state in states + snapshots)
+    copy = tmp_path / "ledger.db"
+    shutil.copyfile(directory / "ledger.db", copy)
+    with pytest.raises(EncryptionKeyError):
+        Ledger.open(f"sqlite:///{copy}")
+    with pytest.raises(EncryptionKeyError):
+        Ledger.open(f"sqlite:///{copy}", encryption_key=bytes(32))
 
 
 def test_golden_log_verifies_clean(golden: Golden) -> None:
