@@ -221,6 +221,7 @@ class Privacy(Part):
         for linked in held.linked_subjects:
             keys.destroy(linked)
         keys.destroy(normalised)
+        self._log.recent.clear()  # aggregates decided on before: they may hold the values
         tell("rebuilding the views")
         try:
             self.views.rebuild()

@@ -35,6 +35,7 @@ from quality_ledger.persistence import PydanticMapper, application_recorder, sna
 from quality_ledger.privacy import FieldCipher, KeyStore, key_store_for
 from quality_ledger.privacy.at_rest import check_at_rest
 from quality_ledger.privacy.keys import WithoutKeys
+from quality_ledger.recent import RecentAggregates
 from quality_ledger.snapshots import SnapshotRepository, SnapshotStore
 from quality_ledger.store.mapper import ReplayMapper
 
@@ -115,6 +116,9 @@ class EventLog:
         self, env: Mapping[str, str], encryption_key: bytes | None = None, key_store: KeyStore | None = None
     ) -> None:
         self._app = _Store(env=env, encryption_key=encryption_key, key_store=key_store)
+        self.recent = RecentAggregates(self._app.repository)
+        """The aggregates commands were lately decided against, kept and brought up
+        to date on every use (:mod:`quality_ledger.recent`): the writer's, not the readers'."""
 
     @staticmethod
     def of(ledger: object) -> EventLog:

@@ -122,7 +122,7 @@ class SnapshotRepository(Repository[UUID]):
         self, aggregate_id: UUID, version: int | None, projector_func: ProjectorFunction[Any, Any]
     ) -> Any:
         if projector_func is project_aggregate:
-            projector_func = _project
+            projector_func = project
         read = self.read_together(aggregate_id, version)
         if read is None:
             rows = self.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
@@ -310,7 +310,7 @@ def _stored(recorder: SQLiteAggregateRecorder, row: Any) -> StoredEvent:
     )
 
 
-def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
     """eventsourcing's ``project_aggregate`` without its ``assert isinstance(event,
     CanMutateProtocol)`` per event: an ``isinstance`` against a runtime-checkable
     ``Protocol`` walks the protocol's attributes every time, about a third of the

@@ -75,7 +75,7 @@ class Writer:
         """Record what a validated ``command`` decides, or raise and record nothing
         (the contract is ``Ledger.execute``'s). The handler, policy and clock
         are the ledger's at the time of the call (each may be replaced)."""
-        repository = self.events.repository
+        repository = self.events.recent  # the store's aggregates, those lately decided on kept
         key = command.idempotency_key
         # A key is looked up only when the command does not go through: the command
         # record's id derives from the key, so the store refuses a second record

@@ -63,6 +63,7 @@ INNER = (
     "command_records",
     "names",
     "snapshots",
+    "recent",
 )
 """What the application layer stands on: none of it may import the application layer."""
 

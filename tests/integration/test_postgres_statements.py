@@ -77,7 +77,7 @@ def test_a_command_reads_in_one_statement_and_appends_in_one_transaction_of_four
         # then: it was recorded, with these statements and no others
         assert receipt.version == 3
         assert sent == [
-            "WITH s",  # the activity: its latest snapshot and the events after it
+            "SELECT *",  # the events after the version of the activity the writer holds (none)
             "BEGIN",
             "SELECT set_config('lock_timeout',",  # both timeouts, and the notification
             "LOCK TABLE",
@@ -85,4 +85,45 @@ def test_a_command_reads_in_one_statement_and_appends_in_one_transaction_of_four
             "INSERT INTO",  # the new links
             "COMMIT",
         ]
+        assert ledger.verify().ok
+
+
+def test_a_writer_that_holds_no_aggregate_reads_its_snapshot_and_events_in_one_statement(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a started activity, which this writer has not decided on (another process planned it)
+    with Ledger.open(postgres_url) as other:
+        campaign_id = plan_campaign(other)
+        plan = c.PlanActivity(
+            campaign_id=campaign_id,
+            title="visit",
+            lead_department="XA-QTS",
+            focus_area="everyone-takes-part",
+            targets={"enterprises": 88},
+        )
+        activity_id = other.execute(plan, QTS).aggregate_id
+        other.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
+    with Ledger.open(postgres_url) as ledger:
+        ledger.position()  # the ledger's one-time reads
+        progress = c.ReportProgress(
+            activity_id=activity_id, metric="enterprises", amount=1, reported_on=date(2017, 9, 3)
+        )
+        # when: progress is reported twice
+        with statements(monkeypatch) as first:
+            ledger.execute(progress, QTS)
+        with statements(monkeypatch) as second:
+            receipt = ledger.execute(progress, QTS)
+        # then: the first loads the activity (its latest snapshot and the events after it, one
+        # statement), the second reads only the events after the version it holds
+        # (the first also reads the clerk's key, once per process)
+        assert (first[0], second[0]) == ("WITH s", "SELECT *")
+        assert second[1:] == [
+            "BEGIN",
+            "SELECT set_config('lock_timeout',",
+            "LOCK TABLE",
+            "WITH last",
+            "INSERT INTO",
+            "COMMIT",
+        ]
+        assert receipt.version == 4
         assert ledger.verify().ok

@@ -183,10 +183,15 @@ def test_commands_after_a_stale_snapshot_decide_on_the_replayed_state(ledger: Le
     payload["state"]["state"]["status"] = "planned"
     payload["fingerprint"] = "0" * 64
     plant(ledger, campaign_id, "quality-ledger/Snapshot", json.dumps(payload).encode())
-    # when: the organiser launches it again
+    launch = c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 2))
+    # when: the organiser launches it again, with a writer that holds the campaign (it decided on it before)
     with pytest.raises(IllegalTransition):
-        ledger.execute(c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 2)), ORGANISER)
-    # then: refused, as the events say it is launched; and the snapshot was replaced on the way
+        ledger.execute(launch, ORGANISER)
+    # and with one that loads it from the store (a process that has not decided on it yet)
+    EventLog.of(ledger).recent.clear()
+    with pytest.raises(IllegalTransition):
+        ledger.execute(launch, ORGANISER)
+    # then: refused both times, as the events say it is launched; and the load replaced the snapshot
     assert_replaced_by_a_current_snapshot(ledger, campaign_id)
 
 
