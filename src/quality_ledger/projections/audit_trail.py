@@ -218,6 +218,21 @@ def record(event: DomainEvent, rows: RowCache, position: int) -> None:
     rows.append_row(trail, _LINE, position, fields, _NO_META if meta is None else meta.__dict__, line)
 
 
+def recorder(rows: RowCache) -> Callable[[DomainEvent, int], None]:
+    """:func:`record` for one batch's ``rows``, with what it looks up once per
+    batch (the trail's writer and compiled line) bound: ``record(event, position)``."""
+    build, append = rows.appender(trail, _LINE)
+    lines = _lines
+
+    def record(event: DomainEvent, position: int) -> None:
+        line = lines.get(type(event)) or _line_of(type(event))
+        fields = event.__dict__
+        meta = fields["meta"]
+        append(build(position, fields, _NO_META if meta is None else meta.__dict__, line))
+
+    return record
+
+
 _NO_META: Mapping[str, Any] = dict.fromkeys(
     ("occurred_on", "user", "department", "command", "command_id", "correlation_id")
 )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Connection, Engine, select, update
 
 from quality_ledger.collector import collector_paused
@@ -24,6 +24,7 @@ from quality_ledger.projections import audit_trail, bulk
 from quality_ledger.projections.bookkeeping import NAME
 from quality_ledger.projections.dispatch import project
 from quality_ledger.projections.row_cache import RowCache
+from quality_ledger.projections.stored_rows import Stored, decoder, reader
 from quality_ledger.projections.tables import tracking, views_schema
 
 Fault = Callable[[str], None]
@@ -49,6 +50,8 @@ class Feed:
         self.version = version
         self.batch_size = batch_size
         self.fault = fault
+        self._read = reader(recorder)
+        self._decode = decoder(mapper)
         self.bulk = False
         """Whether a long catch-up is under way (:meth:`drop_indexes` until :meth:`restore_indexes`)."""
 
@@ -68,7 +71,7 @@ class Feed:
         database may refuse a value) and committing. The ``fault`` hook's
         steps are not: they stand for the process dying, not for an event.
         """
-        notifications: Sequence[Notification] = ()
+        notifications: Sequence[Stored] = ()
         failure: Exception | None = None
         committing = False
         try:
@@ -76,21 +79,19 @@ class Feed:
                 position = read_position(connection, lock=True)
                 if until is not None and position >= until:
                     return 0
-                notifications = self.recorder.select_notifications(
-                    start=position + 1, limit=size or self.batch_size, stop=until
-                )
+                notifications = self._read(position + 1, size or self.batch_size, until)
                 if not notifications:
                     return 0
                 self._check_version(connection)
                 if self.bulk or connection.info.get("wal_autocheckpoint") is not None:
                     bulk.checkpoint_every(connection, bulk.BULK_CHECKPOINT if self.bulk else bulk.DEFAULT_CHECKPOINT)
                 rows = RowCache(connection)
-                decode: Callable[[Notification], Any] = self.mapper.to_domain_event
-                record = audit_trail.record
+                decode = self._decode
+                record = audit_trail.recorder(rows)
                 for notification in notifications:
                     try:  # what apply() does, written out: it runs once per event
                         domain_event = decode(notification)
-                        record(domain_event, rows, notification.id)
+                        record(domain_event, notification.id)
                         project(domain_event, rows, notification.id)
                     except Exception as e:
                         raise ProjectionFailed(notification.id, notification.topic, e) from e
@@ -149,14 +150,14 @@ class Feed:
             stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
             return bulk.restore(connection) if stored == self.version else 0
 
-    def apply(self, notification: Notification, rows: RowCache) -> None:
+    def apply(self, notification: Stored, rows: RowCache) -> None:
         """Decode one event and write what it changes into ``rows``: its
         audit-trail line and its view's rows."""
-        domain_event: Any = self.mapper.to_domain_event(notification)
+        domain_event: Any = self._decode(notification)
         audit_trail.record(domain_event, rows, notification.id)
         project(domain_event, rows, notification.id)
 
-    def _failed(self, notifications: Sequence[Notification], cause: Exception) -> ProjectionFailed:
+    def _failed(self, notifications: Sequence[Stored], cause: Exception) -> ProjectionFailed:
         """The database refused a batch's rows: name the event whose rows it refuses.
 
         A batch is written in a few bulk statements, so the error alone does

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import OperationalError
 
@@ -53,6 +53,7 @@ from quality_ledger.projections.green_tables import SWAP_LOCK_TIMEOUT_MS as SWAP
 from quality_ledger.projections.migration_lease import LEASE as LEASE
 from quality_ledger.projections.migration_lease import Lease
 from quality_ledger.projections.row_cache import RowCache
+from quality_ledger.projections.stored_rows import Stored, reader
 from quality_ledger.projections.tables import tracking, views_schema
 
 POLL = 0.2
@@ -60,7 +61,7 @@ POLL = 0.2
 SWAP_PATIENCE = 120.0
 """Seconds the swap keeps trying to get its locks before giving up."""
 
-Apply = Callable[[Notification, RowCache], None]
+Apply = Callable[[Stored, RowCache], None]
 
 
 class MigrationReport(Frozen):
@@ -95,6 +96,7 @@ class Migration:
     ) -> None:
         self.engine = engine
         self.recorder = recorder
+        self._read = reader(recorder)
         self.apply = apply
         self.version = version
         self.batch_size = batch_size
@@ -185,9 +187,7 @@ class Migration:
                 time.sleep(time.monotonic() - began)
 
     def _apply_batch(self, connection: Connection, position: int) -> tuple[int, int]:
-        notifications: Sequence[Notification] = self.recorder.select_notifications(
-            start=position + 1, limit=self.batch_size
-        )
+        notifications: Sequence[Stored] = self._read(position + 1, self.batch_size, None)
         if not notifications:
             return 0, position
         rows = RowCache(connection, GREEN)

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -42,13 +42,11 @@ class RowCache:
         row = rows.get(key)
         if row is None:
             target = self._tables.get(table, table)
-            columns = target.primary_key.columns
-            query = select(target).where(*(c == v for c, v in zip(columns, key, strict=True)))
-            found = self.connection.execute(query).mappings().first()
+            found = _loader(self.connection.dialect, target).load(self.connection, key)
             if found is None:
                 msg = f"{table.name} has no row {key}"
                 raise LookupError(msg)
-            row = rows[key] = dict(found)
+            row = rows[key] = found
         return row
 
     def add(self, table: Table, **row: Any) -> Row:
@@ -75,6 +73,16 @@ class RowCache:
         writer, params = self._appended.get(table) or self._appending(table)
         build = writer.forms.get(form) or writer.compile_form(form)
         params.append(build(*arguments))
+
+    def appender(self, table: Table, form: RowForm) -> tuple[Callable[..., Any], Callable[[Any], None]]:
+        """:meth:`append_row` for one table and form, looked up once: the
+        form's compiled function (arguments to the driver's row) and what
+        appends such a row to the batch. For the one row every event
+        appends (the audit trail's), where finding the writer and the
+        compiled form again for each event cost a tenth of the line."""
+        writer, params = self._appended.get(table) or self._appending(table)
+        build = writer.forms.get(form) or writer.compile_form(form)
+        return build, params.append
 
     def _appending(self, table: Table) -> tuple[_Writer, list[Any]]:
         writer = _writer(self.connection.dialect, self._tables.get(table, table), "insert")
@@ -276,6 +284,69 @@ def _inline(process: Callable[[Any], Any], value: str, name: str) -> str:
         except (AttributeError, TypeError, ValueError):
             continue
     return f"{name}({value})"
+
+
+class _Loader:
+    """One table's select of a row by primary key, compiled once per dialect,
+    sent straight to the driver's cursor with the key's bind processors
+    applied, and the row's values passed through the columns' result
+    processors: the row SQLAlchemy's ``select`` gives, in a fifth of the
+    time. A handler changing a row that no event of the batch touched before
+    loads it (10 to 15 us on SQLite, against 80 to 100 through ``Connection.execute``):
+    in a log whose aggregates' events are interleaved, or in small batches
+    (each read-your-writes query), nearly every event does."""
+
+    def __init__(self, dialect: Dialect, table: Table) -> None:
+        keys = list(table.primary_key.columns)
+        compiled = select(table).where(*(c == bindparam(f"k{n}") for n, c in enumerate(keys))).compile(dialect=dialect)
+        self.sql = compiled.string
+        order = {f"k{n}": n for n in range(len(keys))}
+        self.params: list[int] | None = (
+            [order[name] for name in compiled.positiontup or ()] if dialect.positional else None
+        )
+        self.dialect = dialect
+        self.key_processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in keys]
+        self.names = [c.name for c in table.columns]
+        self.types = [c.type.dialect_impl(dialect) for c in table.columns]
+        self._processors: dict[tuple[Any, ...], list[Callable[[Any], Any] | None]] = {}
+
+    def load(self, connection: Connection, key: tuple[Any, ...]) -> Row | None:
+        """The row of primary key ``key``, or None, read in ``connection``'s transaction."""
+        values = [v if p is None else p(v) for p, v in zip(self.key_processors, key, strict=True)]
+        params: Any = (
+            [values[n] for n in self.params] if self.params is not None else {f"k{n}": v for n, v in enumerate(values)}
+        )
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: the transaction holds it
+        try:
+            cursor.execute(self.sql, params)
+            found = cursor.fetchone()
+            codes = tuple(column[1] for column in cursor.description)
+        finally:
+            cursor.close()
+        if found is None:
+            return None
+        processors = self._processors.get(codes) or self._result_processors(codes)
+        return {name: v if p is None else p(v) for name, p, v in zip(self.names, processors, found, strict=True)}
+
+    def _result_processors(self, codes: tuple[Any, ...]) -> list[Callable[[Any], Any] | None]:
+        """Each column's result processor for the driver's type codes, as
+        SQLAlchemy's own results pick them (some depend on the code: a
+        PostgreSQL numeric's), once per distinct codes."""
+        processors = self._processors[codes] = [
+            kind.result_processor(self.dialect, code) for kind, code in zip(self.types, codes, strict=True)
+        ]
+        return processors
+
+
+_loaders: dict[tuple[str, str], _Loader] = {}
+
+
+def _loader(dialect: Dialect, table: Table) -> _Loader:
+    key = (dialect.name, table.name)
+    loader = _loaders.get(key)
+    if loader is None:
+        loader = _loaders[key] = _Loader(dialect, table)
+    return loader
 
 
 _writers: dict[tuple[str, str, str], _Writer] = {}

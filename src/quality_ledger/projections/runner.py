@@ -24,7 +24,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Connection, Engine, StaticPool, delete, event, update
 
 from quality_ledger import scratch
@@ -40,6 +40,7 @@ from quality_ledger.projections.following import Follower
 from quality_ledger.projections.migration import Migration, MigrationReport
 from quality_ledger.projections.row_cache import RowCache
 from quality_ledger.projections.schema import VIEW_TABLES, views_version
+from quality_ledger.projections.stored_rows import Stored
 from quality_ledger.projections.tables import tracking
 
 Progress = Callable[[int, int], None]
@@ -223,7 +224,7 @@ class Views:
         """Whether what is left to apply is long enough to drop the indexes for."""
         return bulk.supported(self.engine) and (until or self.head()) - self.position() > self.bulk_gap
 
-    def _apply(self, notification: Notification, rows: RowCache) -> None:
+    def _apply(self, notification: Stored, rows: RowCache) -> None:
         """One event's rows (what a migration applies to its new tables too)."""
         self._feed.apply(notification, rows)
 
