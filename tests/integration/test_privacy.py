@@ -539,3 +539,23 @@ def test_the_0_2_0_golden_log_keeps_its_sealed_fields_and_its_erasures(tmp_path:
         assert "gao.lan" in users
         assert ERASED in users
         assert "he.ping" not in users
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [lambda b: b[:-2] + ("A" if b[-2] != "A" else "B") + b[-1], lambda b: b[:4] + "\n" + b[4:], lambda b: b + "!"],
+)
+def test_a_sealed_field_altered_in_place_does_not_open(alter: Any) -> None:
+    # given: a clerk's name sealed in a stored row
+    with Ledger.open("memory://") as ledger:
+        plan_campaign(ledger)
+        log = EventLog.of(ledger)
+        row = next(iter(log.notifications()))
+    head, _, body = row.state.partition(b'"user":"')
+    sealed, _, tail = body.partition(b'"')
+    prefix, _, encoded = sealed.decode().rpartition(":")
+    # when: its ciphertext is altered, a character changed, one slipped in, one added
+    altered = head + b'"user":"' + f"{prefix}:{alter(encoded)}".encode().replace(b"\n", b"\\n") + b'"' + tail
+    # then: reading it is an integrity error naming the field, never a value
+    with pytest.raises(IntegrityError, match=r"sealed meta\.user .* does not open with its key"):
+        log.decode(StoredEvent(row.originator_id, row.originator_version, row.topic, altered))

@@ -56,10 +56,19 @@ def _asked(method: Callable[[Any], T], argument: Any) -> T:
     try:
         return method(argument)
     except Exception as e:
-        if isinstance(e, LedgerError) or is_store_error(e):
+        failure = _failure(e)
+        if failure is e:
             raise
-        msg = f"the key store failed ({type(e).__name__}: {e})"
-        raise StoreUnavailable(msg) from e
+        raise failure from e
+
+
+def _failure(error: Exception) -> Exception:
+    """What :func:`_asked` raises for ``error``: itself if it is the ledger's
+    or the store's, else a :class:`~quality_ledger.errors.StoreUnavailable` naming it."""
+    if isinstance(error, LedgerError) or is_store_error(error):
+        return error
+    msg = f"the key store failed ({type(error).__name__}: {error})"
+    return StoreUnavailable(msg)
 
 
 _AAD = b"ql-personal:1|"
@@ -125,7 +134,7 @@ class FieldCipher:
                 key_id, key = _asked(self.keys.key_for, subject)
                 cipher = self._cipher(key_id, key)
                 nonce = os.urandom(_NONCE)
-                sealed = cipher.aes.encrypt(nonce, value.encode(), cipher.aad + ids + field.name.encode())
+                sealed = cipher.aes.encrypt(nonce, value.encode(), cipher.aad + ids + field.bound)
                 name = field.path[-1]
                 changes.append((owner, name, value))
                 owner.__dict__[name] = cipher.head + base64.urlsafe_b64encode(nonce + sealed).decode()
@@ -158,18 +167,29 @@ class FieldCipher:
         Without ``metadata``, the fields of its ``meta`` stay sealed: replaying
         an aggregate never reads who recorded its events (a command replays
         seven events on average since the last snapshot)."""
-        originator_id: UUID = event.originator_id  # type: ignore[attr-defined]
-        version: int = event.originator_version  # type: ignore[attr-defined]
         ids: bytes | None = None
+        fields = event.__dict__
         for field in plan(type(event)):
-            if not metadata and field.path[0] == "meta":
+            if field.in_meta and not metadata:
                 continue
-            owner = owner_of(event, field)
-            value = owner.__dict__.get(field.path[-1]) if owner is not None else None
+            path = field.path
+            if len(path) == 2:  # in the event's meta, or another model it holds: owner_of, written out
+                owner = fields.get(path[0])
+                if not isinstance(owner, BaseModel):
+                    continue
+            else:
+                owner = owner_of(event, field)
+                if owner is None:
+                    continue
+            held = owner.__dict__
+            name = path[-1]
+            value = held.get(name)
             if isinstance(value, str) and value.startswith(PREFIX):
+                originator_id: UUID = fields["originator_id"]
+                version: int = fields["originator_version"]
                 if ids is None:
                     ids = originator_id.bytes + version.to_bytes(8, "big")
-                owner.__dict__[field.path[-1]] = self._opened(value, ids, originator_id, version, field)
+                held[name] = self._opened(value, ids, originator_id, version, field)
 
     def opened(self, value: str, originator_id: UUID, version: int, field: FieldPlan) -> str:
         """The value a sealed string holds, or :data:`ERASED`."""
@@ -186,13 +206,19 @@ class FieldCipher:
             if len(self._heads) > 4096:
                 self._heads.clear()
             self._heads[hexed] = key_id
-        key = _asked(self.keys.key, key_id)
+        try:
+            key = self.keys.key(key_id)
+        except Exception as e:  # what _asked does, written out: once per field read
+            failure = _failure(e)
+            if failure is e:
+                raise
+            raise failure from e
         if key is None:
             return ERASED
         try:
-            raw = base64.urlsafe_b64decode(value[_BODY:])
+            raw = binascii.a2b_base64(value[_BODY:].encode().translate(_FROM_URLSAFE), strict_mode=True)
             cipher = self._cipher(key_id, key)
-            plain = cipher.aes.decrypt(raw[:_NONCE], raw[_NONCE:], cipher.aad + ids + field.name.encode())
+            plain = cipher.aes.decrypt(raw[:_NONCE], raw[_NONCE:], cipher.aad + ids + field.bound)
             return plain.decode()
         except (InvalidTag, binascii.Error, ValueError, UnicodeDecodeError) as e:
             msg = (
@@ -204,6 +230,9 @@ class FieldCipher:
 
 _HEX = len(PREFIX)
 """Where a sealed string's key id starts."""
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+"""base64url to base64, for ``binascii``: 0.2 us, where ``base64.urlsafe_b64decode`` took 0.35
+(strict: a sealed string is ``urlsafe_b64encode``'s, and anything else in it is an alteration)."""
 _BODY = _HEX + 33
 """Where its base64 starts, after the key id and a colon."""
 

@@ -16,7 +16,7 @@ Only events are planned: snapshots and views are caches rebuilt from them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -35,11 +35,19 @@ class FieldPlan:
     path: tuple[str, ...]
     """From the event to the field: ``("person",)``, ``("meta", "user")``."""
     marker: Personal
+    name: str = field(init=False)
+    """The field's path written with dots: what the ciphertext is bound to."""
+    bound: bytes = field(init=False)
+    """:attr:`name` as the associated data ends with it (UTF-8)."""
+    in_meta: bool = field(init=False)
+    """In the event's ``meta`` (who recorded it), which replaying an aggregate never opens."""
 
-    @property
-    def name(self) -> str:
-        """The field's path written with dots: what the ciphertext is bound to."""
-        return ".".join(self.path)
+    def __post_init__(self) -> None:
+        # worked out once per class, not on every field of every event sealed or opened
+        name = ".".join(self.path)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "bound", name.encode())
+        object.__setattr__(self, "in_meta", self.path[0] == "meta")
 
 
 MAX_SUBJECT = 512

@@ -97,22 +97,20 @@ class PydanticMapper(Mapper[UUID]):
         """The event a row holds; without ``metadata``, its ``meta``'s personal
         fields stay sealed (:class:`ReplayMapper`)."""
         try:
-            if self.at_rest is not None or stored_event.state.startswith(MAGIC):
+            state = stored_event.state
+            if self.at_rest is not None or state.startswith(MAGIC):
+                state = self.plain(stored_event)
                 stored_event = StoredEvent(
-                    stored_event.originator_id,
-                    stored_event.originator_version,
-                    stored_event.topic,
-                    self.plain(stored_event),
+                    stored_event.originator_id, stored_event.originator_version, stored_event.topic, state
                 )
-            cls = resolve_topic(stored_event.topic)
-            if getattr(cls, "class_version", 1) == 1 and b'"class_version"' not in stored_event.state:
+            cls, current = _class_of(stored_event.topic)
+            if current and b'"class_version"' not in state:
                 # Fast path: let pydantic parse the JSON itself, ids spliced in front.
                 head = f'{{"originator_id":"{stored_event.originator_id}","originator_version":{stored_event.originator_version},'
-                body = stored_event.state[1:] if stored_event.state.startswith(b"{") else b"}"
-                event = cls.model_validate_json(head.encode() + body)
+                event = cls.model_validate_json(head.encode() + (state[1:] if state.startswith(b"{") else b"}"))
             else:
                 event = self._upcast(cls, stored_event)
-            if MARK in stored_event.state:
+            if MARK in state:
                 if self.privacy is None:
                     msg = "it holds sealed personal data, and this mapper has no keys to open it"
                     raise ValueError(msg)
@@ -146,6 +144,21 @@ class PydanticMapper(Mapper[UUID]):
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         return cls.model_validate(state)
+
+
+_classes: dict[str, tuple[Any, bool]] = {}
+
+
+def _class_of(topic: str) -> tuple[Any, bool]:
+    """The class a stored topic names, and whether it is at schema version 1
+    (its rows take the fast path): looked up once per topic, as eventsourcing's
+    ``resolve_topic`` caches it, without its per-call work. A topic that does
+    not resolve raises, and is asked again next time."""
+    found = _classes.get(topic)
+    if found is None:
+        cls = resolve_topic(topic)
+        found = _classes[topic] = (cls, getattr(cls, "class_version", 1) == 1)
+    return found
 
 
 _IDS: set[str] = {"originator_id", "originator_version"}
