@@ -94,6 +94,8 @@ _LAST = (1 << 63) - 1
 
 _HEX = re.compile(r"[0-9a-f]{32}").fullmatch
 """An id as eventsourcing stores it on SQLite (``UUID.hex``)."""
+_HEXES = re.compile(r"[0-9a-f]*").fullmatch
+"""Hex digits only: a page's ids joined, whose length says there are 32 each (one scan, not one a row)."""
 
 
 class _SQLiteReader:
@@ -111,8 +113,9 @@ class _SQLiteReader:
             finally:
                 cursor.close()
         rows = list(map(StoredRow._make, tuples))
-        try:
-            spelled = all(map(_HEX, [row[1] for row in tuples]))
+        try:  # the page's ids checked in one scan: 32 hex digits each, nothing else
+            ids = "".join([row[1] for row in tuples])
+            spelled = len(ids) == 32 * len(tuples) and _HEXES(ids) is not None
         except TypeError:  # an id that is not text at all
             spelled = False
         if not spelled:
