@@ -15,23 +15,34 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
 from itertools import count
 from pathlib import Path
-from typing import cast
+from typing import ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.command_records import CommandRecord, Receipt
 from quality_ledger.domain.activity import Activity
+from quality_ledger.domain.base import Snapshot
+from quality_ledger.eventlog import EventLog
 from quality_ledger.persistence import PydanticMapper, env_for
 from quality_ledger.privacy import FieldCipher, key_store_for
 from quality_ledger.testing.synthetic import fill
 
 ORGANISER = Actor(user="bench", department="XA-QPC")
 LEAD = Actor(user="bench", department="XA-QTS")
-LANES = 100
+LANES = 10
+"""Started activities the commands go round: few enough that each passes the
+snapshot interval every block or two (40 events per activity in a block of
+400), so a load replays what a long-lived ledger's does on average, half an
+interval, on both sides. (With 100 a run of 9 rounds never reached the first
+snapshot: the peer's loads replayed 2, then up to 42 events, and its rate
+halved from the first round to the last.)"""
+SNAPSHOT_EVERY = 50
+"""The ledger's snapshot interval (``EventLog.snapshot_every``; :class:`BareWriter` checks it), given to the bare peer."""
 
 
 class Bare(Application[UUID]):
@@ -41,9 +52,17 @@ class Bare(Application[UUID]):
 
     The mapper seals and opens personal fields with the keys in the same
     database, as the ledger's does (issue 15): the peer saves and reads the
-    same rows. (benchmarks/bench_privacy.py measures what sealing costs.)"""
+    same rows. (benchmarks/bench_privacy.py measures what sealing costs.)
+    It keeps no aggregates between commands (eventsourcing's repository
+    cache is off by default); the ledger's writer does (``quality_ledger.recent``)."""
 
     name = "quality_ledger"
+    snapshotting_intervals: ClassVar[dict[type[BaseAggregate[UUID]], int]] = {Activity: SNAPSHOT_EVERY}
+    """Snapshots at the ledger's interval, as eventsourcing takes them in
+    ``save``: a load replays at most as many events as the ledger's would,
+    so the peer's cost per command stays flat over a run (without them it
+    replayed every event of the activity, slower each round)."""
+    snapshot_class = Snapshot
 
     def __init__(self, env: Mapping[str, str]) -> None:
         super().__init__(env=env)
@@ -124,6 +143,7 @@ class BareWriter:
     def __init__(self, url: str, block: int, *, keyed: bool = False) -> None:
         with Ledger.open(url) as ledger:
             self.ids = setup(ledger)
+            assert EventLog.of(ledger).snapshot_every == SNAPSHOT_EVERY, "the peer snapshots at the ledger's interval"
         self.store = bare_store(url)
         self.block = block
         self.keyed = keyed
