@@ -30,6 +30,7 @@ from quality_ledger.domain.base import Snapshot
 from quality_ledger.eventlog import EventLog
 from quality_ledger.persistence import PydanticMapper, env_for
 from quality_ledger.privacy import FieldCipher, key_store_for
+from quality_ledger.recent import MAX_RECENT
 from quality_ledger.testing.synthetic import fill
 
 ORGANISER = Actor(user="bench", department="XA-QPC")
@@ -72,8 +73,14 @@ class Bare(Application[UUID]):
         return PydanticMapper(transcoder=JSONTranscoder())
 
 
-def bare_store(url: str) -> Bare:
-    return Bare(env=env_for(url))
+def bare_store(url: str, *, cache: bool = False) -> Bare:
+    """The bare peer on ``url``; with ``cache``, eventsourcing's own aggregate
+    cache on (``AGGREGATE_CACHE_MAXSIZE``: kept, fast-forwarded from the
+    store, deep-copied for each command), what the ledger's writer does its own way."""
+    env = env_for(url)
+    if cache:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(MAX_RECENT)
+    return Bare(env=env)
 
 
 def setup(ledger: Ledger) -> list[UUID]:
@@ -140,11 +147,11 @@ class BareWriter:
     the activity's and a command record's (created and saved in the same
     ``save``), without looking the key up first."""
 
-    def __init__(self, url: str, block: int, *, keyed: bool = False) -> None:
+    def __init__(self, url: str, block: int, *, keyed: bool = False, cache: bool = False) -> None:
         with Ledger.open(url) as ledger:
             self.ids = setup(ledger)
             assert EventLog.of(ledger).snapshot_every == SNAPSHOT_EVERY, "the peer snapshots at the ledger's interval"
-        self.store = bare_store(url)
+        self.store = bare_store(url, cache=cache)
         self.block = block
         self.keyed = keyed
         self.serial = count()

@@ -10,8 +10,9 @@ command record's (the issue's "bare peer saving the same events"), and the
 difference is the ledger's own work. The two run in alternating
 blocks of ``--block`` commands in one process (``_harness.interleave``),
 once without and once with an idempotency key, each comparison on fresh
-files. The workload (``_common.py``) is the one ``bench_postgres.py`` runs
-on PostgreSQL.
+files; then once more without a key against the peer with eventsourcing's
+own aggregate cache on. The workload (``_common.py``) is the one
+``bench_postgres.py`` runs on PostgreSQL.
 
     .venv/bin/python benchmarks/bench_execute.py --rounds 5 --block 400
 """
@@ -25,11 +26,13 @@ from _common import LANES, BareWriter, LedgerWriter
 from _harness import Comparison, interleave, rounds_argument
 
 
-def compare(url_of: str, *, keyed: bool, block: int, rounds: int) -> Comparison:
+def compare(url_of: str, *, keyed: bool, block: int, rounds: int, cache: bool = False) -> Comparison:
     ours = LedgerWriter(f"{url_of}-ledger.db", block, keyed=keyed)
-    bare = BareWriter(f"{url_of}-bare.db", block, keyed=keyed)
+    bare = BareWriter(f"{url_of}-bare.db", block, keyed=keyed, cache=cache)
     try:
         title = f"execute, SQLite, {'with' if keyed else 'without'} a key"
+        if cache:
+            title += ", the peer with eventsourcing's aggregate cache"
         return interleave(title, ours, bare, rounds=rounds, unit="commands")
     finally:
         ours.close()
@@ -46,6 +49,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for keyed in (False, True):
             results.append(compare(f"sqlite:///{tmp}/{'keyed' if keyed else 'plain'}", keyed=keyed, **vars(args)))
+        # The ledger's writer keeps the aggregates it decided on; eventsourcing can too, when asked:
+        results.append(compare(f"sqlite:///{tmp}/cached", keyed=False, cache=True, **vars(args)))
     for result in results:
         print(result.report())
 

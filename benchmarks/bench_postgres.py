@@ -62,14 +62,16 @@ def schemas_on(url: str) -> Callable[[], AbstractContextManager[str]]:
     return fresh
 
 
-def commands(url: str, *, keyed: bool, block: int, rounds: int) -> Comparison:
+def commands(url: str, *, keyed: bool, block: int, rounds: int, cache: bool = False) -> Comparison:
     fresh = schemas_on(url)
     with ExitStack() as stack:
         ours = LedgerWriter(stack.enter_context(fresh()), block, keyed=keyed)
         stack.callback(ours.close)
-        bare = BareWriter(stack.enter_context(fresh()), block, keyed=keyed)
+        bare = BareWriter(stack.enter_context(fresh()), block, keyed=keyed, cache=cache)
         stack.callback(bare.close)
         title = f"execute, PostgreSQL, {'with' if keyed else 'without'} a key"
+        if cache:
+            title += ", the peer with eventsourcing's aggregate cache"
         return interleave(title, ours, bare, rounds=rounds, unit="commands")
 
 
@@ -98,6 +100,7 @@ def main() -> None:
         parser.error(f"give --url or set {URL_VARIABLE} (scripts/postgres start prints it)")
     print(f"{args.block} ReportProgress commands per block over {LANES} started activities", flush=True)
     results = [commands(args.url, keyed=keyed, block=args.block, rounds=args.rounds) for keyed in (False, True)]
+    results.append(commands(args.url, keyed=False, block=args.block, rounds=args.rounds, cache=True))
     results.append(catch_up(args.url, events=args.events, rounds=args.rounds))
     for result in results:
         print(result.report())
