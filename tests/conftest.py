@@ -162,6 +162,20 @@ def plan_campaign(ledger: Ledger, *, launch: bool = True, title: str = "Xi'an 20
     return campaign_id
 
 
+def started_activity(ledger: Ledger, campaign_id: UUID, title: str = "visit") -> UUID:
+    """An activity led by XA-QTS with a target of 88 enterprises, planned and started."""
+    plan = c.PlanActivity(
+        campaign_id=campaign_id,
+        title=title,
+        lead_department="XA-QTS",
+        focus_area="everyone-takes-part",
+        targets={"enterprises": 88},
+    )
+    activity_id = ledger.execute(plan, QTS).aggregate_id
+    ledger.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
+    return activity_id
+
+
 @pytest.fixture
 def campaign_id(ledger: Ledger) -> UUID:
     return plan_campaign(ledger)

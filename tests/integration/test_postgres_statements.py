@@ -20,7 +20,7 @@ from psycopg.sql import Composable
 
 from quality_ledger import Ledger
 from quality_ledger import commands as c
-from tests.conftest import QTS, plan_campaign
+from tests.conftest import QTS, plan_campaign, started_activity
 
 pytestmark = pytest.mark.postgres
 
@@ -56,18 +56,7 @@ def test_a_command_reads_in_one_statement_and_appends_in_one_transaction_of_four
 ) -> None:
     # given: a started activity (and the ledger's one-time reads done)
     with Ledger.open(postgres_url) as ledger:
-        campaign_id = plan_campaign(ledger)
-        activity_id = ledger.execute(
-            c.PlanActivity(
-                campaign_id=campaign_id,
-                title="visit",
-                lead_department="XA-QTS",
-                focus_area="everyone-takes-part",
-                targets={"enterprises": 88},
-            ),
-            QTS,
-        ).aggregate_id
-        ledger.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
+        activity_id = started_activity(ledger, plan_campaign(ledger))
         command = c.ReportProgress(
             activity_id=activity_id, metric="enterprises", amount=1, reported_on=date(2017, 9, 3), idempotency_key=key
         )
@@ -93,16 +82,7 @@ def test_a_writer_that_holds_no_aggregate_reads_its_snapshot_and_events_in_one_s
 ) -> None:
     # given: a started activity, which this writer has not decided on (another process planned it)
     with Ledger.open(postgres_url) as other:
-        campaign_id = plan_campaign(other)
-        plan = c.PlanActivity(
-            campaign_id=campaign_id,
-            title="visit",
-            lead_department="XA-QTS",
-            focus_area="everyone-takes-part",
-            targets={"enterprises": 88},
-        )
-        activity_id = other.execute(plan, QTS).aggregate_id
-        other.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
+        activity_id = started_activity(other, plan_campaign(other))
     with Ledger.open(postgres_url) as ledger:
         ledger.position()  # the ledger's one-time reads
         progress = c.ReportProgress(

@@ -23,22 +23,9 @@ from quality_ledger.handlers import Changes, CommandContext
 from quality_ledger.policy import DepartmentPolicy
 from quality_ledger.privacy.keys import CACHE_SECONDS
 from quality_ledger.recent import RecentAggregates
-from tests.conftest import ORGANISER, QTS, plan_campaign
+from tests.conftest import ORGANISER, QTS, plan_campaign, started_activity
 
 DAY = date(2017, 9, 3)
-
-
-def started_activity(ledger: Ledger, campaign_id: UUID, title: str = "visit") -> UUID:
-    plan = c.PlanActivity(
-        campaign_id=campaign_id,
-        title=title,
-        lead_department="XA-QTS",
-        focus_area="everyone-takes-part",
-        targets={"enterprises": 88},
-    )
-    activity_id = ledger.execute(plan, QTS).aggregate_id
-    ledger.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
-    return activity_id
 
 
 def progress(activity_id: UUID, amount: int = 1) -> c.ReportProgress:
