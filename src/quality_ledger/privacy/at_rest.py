@@ -22,6 +22,7 @@ views, which are a projection for queries, are not encrypted (docs/privacy.md).
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from typing import Any
 from uuid import UUID
@@ -44,6 +45,8 @@ AT_REST_TABLE = "ql_at_rest"
 _CHECK = b"quality-ledger: the at-rest key of this ledger"
 _CHECK_AAD = b"ql-at-rest-check:1"
 _NONCE = 12
+_HEX = re.compile(r"[0-9a-f]{32}").fullmatch
+"""An id as 32 hex digits: read with ``bytes.fromhex``, not parsed as a ``UUID`` (a microsecond a row)."""
 
 
 class EventCipher:
@@ -57,7 +60,12 @@ class EventCipher:
 
     @staticmethod
     def _aad(originator_id: UUID | str, version: int, topic: str) -> bytes:
-        identity = originator_id.bytes if isinstance(originator_id, UUID) else UUID(str(originator_id)).bytes
+        if isinstance(originator_id, UUID):
+            identity = originator_id.bytes
+        elif len(originator_id) == 32 and _HEX(originator_id):  # as stored on SQLite (the views read it so)
+            identity = bytes.fromhex(originator_id)
+        else:
+            identity = UUID(str(originator_id)).bytes
         return b"ql-at-rest:1|" + identity + version.to_bytes(8, "big") + topic.encode()
 
     def seal(self, state: bytes, originator_id: UUID | str, version: int, topic: str) -> bytes:
