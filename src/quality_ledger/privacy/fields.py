@@ -72,12 +72,10 @@ def _failure(error: Exception) -> Exception:
 
 
 _AAD = b"ql-personal:1|"
-
-
-def _aad(key_id: UUID, originator_id: UUID, version: int, field: str) -> bytes:
-    """What a sealed field's ciphertext is bound to: its key, its event, its field
-    (:class:`_Cipher` keeps the first two parts per key)."""
-    return _AAD + key_id.bytes + originator_id.bytes + version.to_bytes(8, "big") + field.encode()
+"""How a sealed field's associated data starts. The whole of it is this, the
+key id's 16 bytes, the aggregate id's 16, the version's 8 (big-endian) and
+the field's dotted name: its key, its event, its field (:class:`_Cipher`
+keeps the first two parts per key)."""
 
 
 def sealed_key_id(value: object) -> UUID | None:
@@ -248,4 +246,4 @@ class _Cipher:
         self.head = PREFIX + key_id.hex + ":"
         """What every string sealed with it starts with."""
         self.aad = _AAD + key_id.bytes
-        """The start of the associated data: the event's ids and the field follow (:func:`_aad`)."""
+        """The start of the associated data: the event's ids and the field follow (:data:`_AAD`)."""
