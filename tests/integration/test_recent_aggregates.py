@@ -6,6 +6,8 @@ nothing is held longer than a key is trusted, nor past a ``forget``."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 
-from quality_ledger import Actor, Ledger
+from quality_ledger import Actor, Ledger, execute_with_retry
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
 from quality_ledger.errors import IntegrityError, InvariantViolated
@@ -161,3 +163,29 @@ def test_forget_empties_what_the_writer_holds(tmp_path: Path) -> None:
         assert recent.holds(commendation_id)
         ledger.forget("nominee:张敏@西安示范电缆厂", reason="request", actor=officer)
         assert len(recent) == 0
+
+
+def test_threads_sharing_a_ledger_record_every_command_once_on_one_activity(durable_url: str) -> None:
+    # given: one ledger, one activity, four threads reporting progress on it at once
+    threads, each = 4, 25
+    with Ledger.open(durable_url) as ledger:
+        activity_id = started_activity(ledger, plan_campaign(ledger))
+        start = threading.Barrier(threads)
+
+        def report() -> int:
+            start.wait(timeout=60)
+            for _ in range(each):
+                execute_with_retry(ledger, lambda: progress(activity_id), QTS, attempts=200, backoff=0.001)
+            return each
+
+        # when: they all run (a conflict is retried, the writer's held activity fast-forwarded)
+        with ThreadPoolExecutor(threads) as pool:
+            done = sum(pool.map(lambda _: report(), range(threads)))
+        # then: every command recorded once, on the activity as the store has it
+        state = ledger.get(activity_id)
+        assert done == threads * each
+        assert [p.achieved for p in state.progress] == [threads * each]  # type: ignore[attr-defined]
+        assert state.version == 2 + threads * each
+        assert ledger.verify().ok
+        receipt = ledger.execute(progress(activity_id), QTS)
+        assert receipt.version == state.version + 1
