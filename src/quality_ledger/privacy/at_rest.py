@@ -22,7 +22,6 @@ views, which are a projection for queries, are not encrypted (docs/privacy.md).
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from typing import Any
 from uuid import UUID
@@ -45,8 +44,6 @@ AT_REST_TABLE = "ql_at_rest"
 _CHECK = b"quality-ledger: the at-rest key of this ledger"
 _CHECK_AAD = b"ql-at-rest-check:1"
 _NONCE = 12
-_HEX = re.compile(r"[0-9a-f]{32}").fullmatch
-"""An id as 32 hex digits: read with ``bytes.fromhex``, not parsed as a ``UUID`` (a microsecond a row)."""
 
 
 class EventCipher:
@@ -60,12 +57,7 @@ class EventCipher:
 
     @staticmethod
     def _aad(originator_id: UUID | str, version: int, topic: str) -> bytes:
-        if isinstance(originator_id, UUID):
-            identity = originator_id.bytes
-        elif len(originator_id) == 32 and _HEX(originator_id):  # as stored on SQLite (the views read it so)
-            identity = bytes.fromhex(originator_id)
-        else:
-            identity = UUID(str(originator_id)).bytes
+        identity = originator_id.bytes if isinstance(originator_id, UUID) else _id_bytes(originator_id)
         return b"ql-at-rest:1|" + identity + version.to_bytes(8, "big") + topic.encode()
 
     def seal(self, state: bytes, originator_id: UUID | str, version: int, topic: str) -> bytes:
@@ -174,3 +166,19 @@ def _write_check_postgres(recorder: Any, check: bytes) -> None:
             SQL("CREATE TABLE IF NOT EXISTS {} (format integer NOT NULL, key_check bytea NOT NULL)").format(table)
         )
         curs.execute(SQL("INSERT INTO {} VALUES (1, %s)").format(table), (check,))
+
+
+def _id_bytes(originator_id: str) -> bytes:
+    """The 16 bytes of an id given as text: 32 hex digits, as SQLite stores it
+    (the views read it so), through ``bytes.fromhex`` (a microsecond a row
+    less than parsing a ``UUID``); any other spelling as ``UUID()`` reads it.
+    32 characters give 16 bytes only if all are hex digits, which ``UUID``
+    reads the same way."""
+    if len(originator_id) == 32:
+        try:
+            identity = bytes.fromhex(originator_id)
+        except ValueError:
+            identity = b""
+        if len(identity) == 16:
+            return identity
+    return UUID(str(originator_id)).bytes
