@@ -469,8 +469,8 @@ def test_a_forget_cut_short_after_the_key_names_the_remedy_and_leaves_no_snapsho
         assert ledger.audit_trail(aggregate_id=nominee).entries[0].summary.startswith(f"nominated {ERASED}")
 
 
-class FailsOnSecond(MemoryKeyStore):
-    """A key store that answers the first key asked for, then fails."""
+class FailsOnSecond(FailingKms):
+    """A key management service that answers the first key asked for, then is out of reach."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -478,8 +478,7 @@ class FailsOnSecond(MemoryKeyStore):
 
     def key_for(self, subject: str) -> tuple[UUID, bytes]:
         self.asked += 1
-        if self.asked > 1:
-            raise TimeoutError("kms.example: no answer")
+        self.down = self.asked > 1
         return super().key_for(subject)
 
 
