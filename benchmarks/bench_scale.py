@@ -17,8 +17,11 @@ so it verifies and the views catch up; cached in ``--workdir`` if given):
 - peak RSS of each path in its own spawned child (``_harness.peak_rss``):
   catch-up, verify, ``as_of(head)`` plus a ``campaign_status``,
   ``replay_certificate()``, ``verify_views()``;
-- bulk import through ``Ledger.execute_many`` (events/s and peak RSS, in a
-  child) once the ledger has it; until then the row says "not built yet".
+- bulk import through ``Ledger.execute_many``: its peak RSS in a child,
+  then its rate against the bare import (:func:`bare_import`: the same
+  commands decided by the domain's aggregates and saved by eventsourcing's
+  ``Application`` a chunk at a time), interleaved, each block into a fresh
+  log; until the ledger has it, the row says "not built yet".
 
 Ends with the figures as Markdown tables.
 """
@@ -41,10 +44,12 @@ from uuid import UUID
 from _common import (
     LEAD,
     ORGANISER,
+    Bare,
     BareDecode,
     CatchUp,
     RawRead,
     Verify,
+    bare_store,
     catch_up_once,
     generate,
     sqlite_views_in,
@@ -54,6 +59,8 @@ from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argu
 from quality_ledger import Actor, Ledger
 from quality_ledger import commands as c
 from quality_ledger.audit.verify import VerifyReport
+from quality_ledger.domain.activity import Activity
+from quality_ledger.domain.campaign import Campaign
 from quality_ledger.testing.synthetic import fill
 
 NEW_EVENTS = 1000
@@ -150,30 +157,115 @@ def import_stream(campaign: UUID, commands: int) -> Iterator[tuple[c.Command, Ac
         n += 1
 
 
+def import_campaign(ledger: Ledger) -> UUID:
+    """The launched campaign an import's activities are planned in, with the department that leads them."""
+    campaign = ledger.execute(
+        c.PlanCampaign(
+            title="import", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+        ),
+        ORGANISER,
+    ).aggregate_id
+    ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER)
+    ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
+    return campaign
+
+
+def ledger_import(ledger: Ledger, campaign: UUID, commands: int) -> None:
+    """``commands`` commands of :func:`import_stream` through ``execute_many``."""
+    execute_many: Callable[..., object] = getattr(ledger, EXECUTE_MANY)
+    result = execute_many(import_stream(campaign, commands))
+    if inspect.isgenerator(result):  # a streamed answer does its work as it is read
+        for _ in result:
+            pass
+
+
 def import_once(url: str, commands: int) -> tuple[int, float, float]:
     """Events recorded by ``execute_many`` over ``commands`` commands, and the
     seconds it took: on the wall clock, and on the CPU (this process's; on a
     shared machine the figure that other loads disturb least)."""
     with Ledger.open(url) as ledger:
-        campaign = ledger.execute(
-            c.PlanCampaign(
-                title="import", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
-            ),
-            ORGANISER,
-        ).aggregate_id
-        ledger.execute(
-            c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER
-        )
-        ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
+        campaign = import_campaign(ledger)
         before = ledger.position()
         started, cpu_started = time.perf_counter(), time.process_time()
-        execute_many: Callable[..., object] = getattr(ledger, EXECUTE_MANY)
-        result = execute_many(import_stream(campaign, commands))
-        if inspect.isgenerator(result):  # a streamed answer does its work as it is read
-            for _ in result:
-                pass
+        ledger_import(ledger, campaign, commands)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         return ledger.position() - before, seconds, cpu_seconds
+
+
+WARM_UP_COMMANDS = 2000
+"""Commands each side imports, untimed, before the comparison (a full-size warm-up block would double a 1M run)."""
+
+BARE_CHUNK = 1000
+"""Commands the bare import decides between two saves (``execute_many``'s default chunk)."""
+
+
+def bare_import(store: Bare, campaign_id: UUID, commands: int) -> None:
+    """The bare peer of an import: the same commands of :func:`import_stream`
+    decided by the domain's aggregate methods directly, the aggregates held
+    in a dict, saved by eventsourcing's ``Application.save`` every
+    ``BARE_CHUNK`` commands (one transaction each). Nothing else: no
+    validation, authorisation, metadata, sealing, chain, receipt or snapshot."""
+    campaign: Campaign = store.repository.get(campaign_id)
+    held: dict[UUID, Activity] = {}
+    for n, (command, _) in enumerate(import_stream(campaign_id, commands), start=1):
+        if isinstance(command, c.PlanActivity):
+            activity_id = command.new_id()
+            campaign.add_activity(activity_id, command.lead_department)
+            held[activity_id] = Activity.plan(activity_id, **command.model_dump(exclude={"command", "idempotency_key"}))
+        elif isinstance(command, c.StartActivity):
+            held[command.activity_id].start(command.started_on)
+        elif isinstance(command, c.ReportProgress):
+            held[command.activity_id].report_progress(command.metric, command.amount, command.reported_on)
+        elif isinstance(command, c.CompleteActivity):
+            held[command.activity_id].complete(command.completed_on, command.outcome)
+        else:  # pragma: no cover - import_stream makes only these
+            msg = f"the bare import does not decide {command.name}"
+            raise TypeError(msg)
+        if n % BARE_CHUNK == 0:
+            store.save(campaign, *held.values())
+            held = {i: a for i, a in held.items() if not a.is_finished}
+    store.save(campaign, *held.values())
+
+
+class Import:
+    """One side of the import comparison: each block imports ``commands``
+    commands into a fresh log, made with its campaign in ``prepare``
+    (untimed); the block's units are the events it recorded."""
+
+    def __init__(self, workdir: Path, name: str, commands: int, *, bare: bool) -> None:
+        self.path = workdir / f"import-{name}.db"
+        self.commands = commands
+        self.bare = bare
+        self.recorded: list[int] = []
+        self._run: Callable[[], None] | None = None
+        self._position: Callable[[], int] = int
+        self._close: Callable[[], object] = int
+
+    def prepare(self) -> None:
+        self.close()
+        ledger = Ledger.open(url_of(self.path))
+        campaign = import_campaign(ledger)
+        if self.bare:
+            ledger.close()
+            store = bare_store(url_of(self.path))
+            self._run = lambda: bare_import(store, campaign, self.commands)
+            self._position, self._close = store.recorder.max_notification_id, store.close
+        else:
+            self._run = lambda: ledger_import(ledger, campaign, self.commands)
+            self._position, self._close = ledger.position, ledger.close
+        self._before = self._position()
+
+    def __call__(self) -> int:
+        assert self._run is not None, "prepare() first"
+        self._run()
+        self.recorded.append(self._position() - self._before)
+        return self.recorded[-1]
+
+    def close(self) -> None:
+        self._close()
+        self._close = int
+        for leftover in self.path.parent.glob(f"{self.path.name}*"):
+            leftover.unlink()
 
 
 # In the parent ------------------------------------------------------------------------
@@ -245,6 +337,7 @@ class Figures:
     get: str = NOT_RUN
     memory: dict[str, str] = field(default_factory=dict)
     imported: str = NOT_RUN
+    import_vs_bare: Comparison | None = None
 
     def measure(self, path: str) -> None:
         {
@@ -334,13 +427,40 @@ class Figures:
         finally:
             for leftover in self.workdir.glob(f"{target.name}*"):
                 leftover.unlink()
-        self.imported = f"{recorded / seconds_taken:,.0f} events/s, peak {mb:.0f} MB ({recorded:,} events)"
         print(
-            f"import: {self.imported}; {recorded / cpu_seconds:,.0f} events per CPU-second "
-            f"({seconds_taken:.1f} s wall, {cpu_seconds:.1f} s CPU; load average {load:.2f} before, "
-            f"{os.getloadavg()[0]:.2f} after)",
+            f"import, in a child: {recorded / seconds_taken:,.0f} events/s, peak {mb:.0f} MB ({recorded:,} events); "
+            f"{recorded / cpu_seconds:,.0f} events per CPU-second ({seconds_taken:.1f} s wall, {cpu_seconds:.1f} s "
+            f"CPU; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after)",
             flush=True,
         )
+        self.import_vs_bare = self.compare_import()
+        print(self.import_vs_bare.report(), flush=True)
+        self.imported = (
+            f"{self.import_vs_bare.project_rate:,.0f} events/s, {self.import_vs_bare.spread()} bare "
+            f"({self.import_vs_bare.bare_rate:,.0f}), peak {mb:.0f} MB"
+        )
+
+    def compare_import(self) -> Comparison:
+        """``execute_many`` against the bare import, interleaved, each block a fresh log."""
+        for name, bare in (("warm-ledger", False), ("warm-bare", True)):  # imports and caches, on neither side's clock
+            warm = Import(self.workdir, name, WARM_UP_COMMANDS, bare=bare)
+            warm.prepare()
+            warm()
+            warm.close()
+        ours = Import(self.workdir, f"ledger-{self.size}", self.size, bare=False)
+        bare = Import(self.workdir, f"bare-{self.size}", self.size, bare=True)
+        try:
+            comparison = interleave(
+                f"import, {self.size:,} commands", ours, bare, rounds=self.rounds, warm_up=False,
+                names=("execute_many", "bare import"),
+            )  # fmt: skip
+        finally:
+            ours.close()
+            bare.close()
+        if ours.recorded != bare.recorded:
+            msg = f"the two imports recorded different numbers of events: {ours.recorded} and {bare.recorded}"
+            raise RuntimeError(msg)
+        return comparison
 
 
 def rate(comparison: Comparison | None) -> tuple[str, str]:
