@@ -101,7 +101,11 @@ class ForgetReport(Frozen):
     legacy_events: int
     """Events written before sealing that still hold the subject's data in plain text."""
     snapshots_replaced: int
+    """Snapshots that held the subject's values, replaced by ones taken as the events now read."""
     views_rebuilt: bool
+    """True in every report: a ``forget`` whose views could not be rebuilt
+    raises instead, saying the key is destroyed and the erasure recorded,
+    and to run ``quality-ledger views rebuild`` (kept for the JSON output's readers)."""
 
 
 def _checked_text(name: str, value: object, limit: int) -> str:
