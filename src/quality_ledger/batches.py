@@ -177,7 +177,10 @@ class BatchReceipts(Iterator[Receipt]):
 
     Iterating drives the batch: a chunk is decided and stored when its first
     receipt is asked for. A caller who stops early leaves recorded every
-    chunk whose first receipt it was given, all of that chunk included.
+    chunk whose first receipt it was given, all of that chunk included. An
+    interrupt (Ctrl-C) ends the batch as itself, and ``summary`` then says
+    exactly what was recorded: a chunk whose commit it met is counted if the
+    store holds it (:meth:`_settle`), so ``summary.commands`` is where to resume.
     """
 
     def __init__(
@@ -218,6 +221,9 @@ class BatchReceipts(Iterator[Receipt]):
         """The idempotency records of the keys read ahead, as the store held
         them when the chunk was read (None: not recorded)."""
         self.summary = BatchSummary()
+        self._floor: int | None = None
+        """The log's position before this batch's latest chunk was stored:
+        where :meth:`_settle` looks for the chunk after an interrupt."""
         self._receipts = self._run()
 
     def __next__(self) -> Receipt:
@@ -239,10 +245,17 @@ class BatchReceipts(Iterator[Receipt]):
                 index = self._decide_chunk(chunk)
             if not chunk.receipts:
                 return
-            positions = self._store(chunk, index)
+            counted = self.summary
+            try:
+                self._count(chunk, self._store(chunk, index))
+            except BaseException as e:
+                if not isinstance(e, Exception) and self.summary is counted:  # Ctrl-C: it may have committed
+                    self._settle(chunk)
+                raise
             self.aggregates.stored()
             self._snapshot(chunk)
-            self._count(chunk, positions)
+            if self._progress is not None:
+                self._progress(self.summary)
             yield from chunk.receipts
 
     def _decide_chunk(self, chunk: _Chunk) -> int:
@@ -395,6 +408,8 @@ class BatchReceipts(Iterator[Receipt]):
             return []
         where = f"commands {chunk.start}-{end - 1}"
         try:
+            if self._floor is None:
+                self._floor = self._log.position()
             return self._log.insert(chunk.rows)
         except StoreIntegrityError as e:
             msg = (
@@ -425,8 +440,51 @@ class BatchReceipts(Iterator[Receipt]):
                 "last_position": positions[-1] if positions else before.last_position,
             }
         )
-        if self._progress is not None:
-            self._progress(self.summary)
+        if positions:
+            self._floor = positions[-1]
+
+    def _settle(self, chunk: _Chunk) -> None:
+        """After an interrupt (Ctrl-C) while ``chunk`` was stored or counted:
+        make ``summary`` say whether it was recorded. Python raises the
+        interrupt at the next line it runs, which may come after the commit
+        (the signal arrived during it) but before the chunk was counted;
+        then the store holds its rows, found after the position the log had
+        before it, and they are counted. If the store cannot say, the
+        summary stays as it was and a warning says the chunk's fate is unknown."""
+        if not chunk.rows:  # keyed commands recorded before: nothing stored, nothing to find
+            return
+        try:
+            positions = self._find(chunk)
+        except Exception:
+            log.warning(
+                "interrupted while a chunk was stored, and the store cannot say whether it was: "
+                "commands from %d on may be recorded; with idempotency keys, run the batch again from there",
+                self.summary.commands,
+                exc_info=True,
+            )
+            return
+        if positions:
+            self._count(chunk, positions)
+
+    def _find(self, chunk: _Chunk) -> list[int]:
+        """The positions of ``chunk``'s rows if the store holds them, exactly as
+        written, one after another after ``_floor``; else none."""
+        rows = chunk.rows
+        found: list[int] = []
+        for notification in self._log.notifications((self._floor or 0) + 1):
+            row = rows[len(found)]
+            same = (
+                notification.originator_id == row.originator_id
+                and notification.originator_version == row.originator_version
+                and notification.state == row.state
+            )
+            if same:
+                found.append(notification.id)
+                if len(found) == len(rows):
+                    return found
+            elif found:  # the chunk is stored in one transaction: its rows are not interleaved with others
+                return []
+        return []
 
     @staticmethod
     def _stopped(error: LedgerError, index: int, start: int) -> LedgerError:

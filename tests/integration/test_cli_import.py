@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -242,3 +243,81 @@ def test_a_line_over_the_limit_is_refused_before_it_is_parsed(
     assert f"{path} line 2: over the limit of {MAX_LINE_BYTES} bytes" in err
     with Ledger.open(url, create=False) as ledger:
         assert event_count(ledger) == 0
+
+
+INTERRUPTED = """
+import os, signal, sys
+from quality_ledger.cli import main
+from quality_ledger.eventlog import EventLog
+insert, calls = EventLog.insert, []
+on_call, committed = int(sys.argv[1]), sys.argv[2] == "committed"
+def interrupted(self, rows):
+    calls.append(len(rows))
+    if len(calls) == on_call and not committed:  # Ctrl-C before the chunk is stored
+        os.kill(os.getpid(), signal.SIGINT)
+    positions = insert(self, rows)
+    if len(calls) == on_call:  # Ctrl-C during the commit: Python raises it on the next line
+        os.kill(os.getpid(), signal.SIGINT)
+    return positions
+EventLog.insert = interrupted
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("on_call", "committed", "recorded", "said"),
+    [
+        (1, "not-committed", 0, "nothing was recorded"),
+        (2, "not-committed", 3, "nothing was recorded from line 5 on, every line before it was"),
+        (2, "committed", 6, "nothing was recorded from line 8 on, every line before it was"),
+    ],
+)
+def test_ctrl_c_says_the_line_to_resume_from_and_resuming_there_completes_the_import(
+    tmp_path: Path,
+    url: str,
+    steps: list[Step],
+    events_of: list[int],
+    on_call: int,
+    committed: str,
+    recorded: int,
+    said: str,
+) -> None:
+    # given a file of ten commands with a blank third line, imported 3 commands a chunk
+    rows = lines(steps[:10])
+    rows.insert(2, "")
+    path = write(tmp_path / "long.jsonl", rows)
+    # when Ctrl-C comes as a chunk is stored, before or during its commit
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            INTERRUPTED,
+            str(on_call),
+            committed,
+            "--url",
+            url,
+            "import",
+            str(path),
+            "--chunk-size",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # then exit 130 and one line naming the line after the last command recorded
+    assert (done.returncode, done.stdout, done.stderr) == (
+        exits.INTERRUPTED, "", f"quality-ledger: interrupted: {path}: {said}\n"
+    )  # fmt: skip
+    assert position(url) == events_of[recorded]
+    # and importing the file from that line records the rest, nothing twice
+    line = int(said.split("line ")[1].split()[0]) if recorded else 1
+    rest = write(tmp_path / "rest.jsonl", rows[line - 1 :])
+    resumed = subprocess.run(
+        [sys.executable, "-m", "quality_ledger", "--url", url, "import", str(rest), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(resumed.stdout)["repeated"] == 0
+    assert position(url) == events_of[10]

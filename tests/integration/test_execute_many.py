@@ -487,3 +487,79 @@ def test_a_writer_that_changes_an_aggregate_between_chunks_makes_the_next_chunk_
     campaign = ledger.get(campaign_id)
     assert isinstance(campaign, CampaignState)
     assert [d.code for d in campaign.departments] == ["XA-A", "XA-B", "XA-E"]
+
+
+# Interrupted (Ctrl-C) ------------------------------------------------------------------
+
+
+class Interrupting:
+    """The log's ``insert``, interrupted as Ctrl-C interrupts it on its
+    ``on_call``-th call: before the rows are stored, or once they are (the
+    signal came during the commit, and Python raises it on the next line)."""
+
+    def __init__(self, insert: Any, *, on_call: int, committed: bool) -> None:
+        self.insert = insert
+        self.on_call = on_call
+        self.committed = committed
+        self.calls = 0
+
+    def __call__(self, rows: Any) -> list[int]:
+        self.calls += 1
+        if self.calls == self.on_call:
+            if self.committed:
+                self.insert(rows)
+            raise KeyboardInterrupt
+        return list(self.insert(rows))
+
+
+@pytest.mark.parametrize("committed", [False, True], ids=["before-the-commit", "after-the-commit"])
+def test_an_interrupt_while_a_chunk_is_stored_leaves_a_summary_that_says_whether_it_was(
+    ledger: Ledger, reference: Reference, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    # given the case's keyed commands, and a Ctrl-C landing on the third chunk's store
+    log = EventLog.of(ledger)
+    monkeypatch.setattr(log, "insert", Interrupting(log.insert, on_call=3, committed=committed))
+    # when the batch runs
+    receipts = ledger.execute_each(reference.pairs, chunk_size=CHUNK)
+    with pytest.raises(KeyboardInterrupt):
+        receipts.drain()
+    # then its summary counts the third chunk exactly when the store holds it
+    recorded = (3 if committed else 2) * CHUNK
+    assert (receipts.summary.commands, receipts.summary.chunks) == (recorded, recorded // CHUNK)
+    assert receipts.summary.last_position == ledger.position() == reference.events_of(recorded)
+    assert receipts.summary.events == reference.events_of(recorded)
+    # and resuming there repeats no command and completes the log of a run never interrupted
+    monkeypatch.undo()
+    resumed = ledger.execute_many(reference.pairs[receipts.summary.commands :], chunk_size=CHUNK)
+    assert resumed.repeated == 0
+    assert normalised(ledger) == reference.log
+
+
+def test_an_interrupt_after_another_writers_rows_still_finds_the_chunk(
+    ledger: Ledger, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a batch whose second chunk is stored after another writer's command, then interrupted
+    log = EventLog.of(ledger)
+    first, rest = reference.pairs[:CHUNK], reference.pairs[CHUNK : 2 * CHUNK]
+
+    def between() -> Iterator[Pair]:
+        yield from first
+        ledger.execute(
+            c.PlanCampaign(
+                title="Another month", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1),
+                ends_on=date(2017, 9, 30),
+            ),
+            ORGANISER,
+        )  # fmt: skip
+        yield from rest
+
+    # (the other writer's command is the insert's second call, the chunk its third)
+    monkeypatch.setattr(log, "insert", Interrupting(log.insert, on_call=3, committed=True))
+    receipts = ledger.execute_each(between(), chunk_size=CHUNK)
+    # when it is interrupted after the second commit
+    with pytest.raises(KeyboardInterrupt):
+        receipts.drain()
+    # then the summary counts both chunks, and its last position is the log's head
+    assert (receipts.summary.commands, receipts.summary.chunks) == (2 * CHUNK, 2)
+    assert receipts.summary.last_position == ledger.position() == reference.events_of(2 * CHUNK) + 1
+    assert receipts.summary.events == reference.events_of(2 * CHUNK)

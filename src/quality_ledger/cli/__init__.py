@@ -30,8 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return exits.BROKEN_PIPE
-    except KeyboardInterrupt:
-        _say("interrupted")
+    except KeyboardInterrupt as e:  # an import says where to resume
+        _say(f"interrupted: {e}" if str(e) else "interrupted")
         return exits.INTERRUPTED
     except Exception as e:  # the last line of defence: one line, not a traceback
         _say(f"internal error: {type(e).__name__}: {e} (a bug: please report it with the command line)")

@@ -186,6 +186,8 @@ def _record(
         return receipts.drain()
     except LedgerError as e:
         raise _at_line(e, lines, receipts.summary.commands) from e.__cause__
+    except KeyboardInterrupt:  # Ctrl-C: the summary says what was recorded, the chunk being stored included
+        raise KeyboardInterrupt(_interrupted(lines, receipts.summary.commands)) from None
     finally:
         if progress is not None:
             progress.close()
@@ -214,6 +216,15 @@ def _at_line(error: LedgerError, lines: Lines, done: int) -> LedgerError:
     else:
         error.args = (f"{error}; {resume}",)
     return error
+
+
+def _interrupted(lines: Lines, done: int) -> str:
+    """Where an interrupted import resumes: the line after the last command
+    recorded (a blank line between is read again, harmlessly)."""
+    last = lines.line(done - 1) if done else None
+    if last is None:
+        return f"{lines.source}: nothing was recorded" if not done else f"{lines.source}: {done:,} commands recorded"
+    return f"{lines.source}: nothing was recorded from line {last + 1} on, every line before it was"
 
 
 def _said(summary: BatchSummary, source: str) -> str:
