@@ -222,6 +222,16 @@ class Reading(Part):
             )
 
     @guarded
+    def catch_up_views(self, *, progress: Progress | None = None) -> int:
+        """Bring the views up to the log now; how many events that applied.
+
+        Every query does this first (unless the ledger was opened with
+        ``read_your_writes=False``), silently. Called ahead, after a bulk
+        import say, it reports through ``progress(applied, total)``, and the
+        queries after it start at once."""
+        return self.views.refresh(progress=progress)
+
+    @guarded
     def verify_views(self, *, progress: Progress | None = None) -> ViewsReport:
         """Rebuild the views from zero in a scratch database and list every difference."""
         return self.views.verify(progress=progress)

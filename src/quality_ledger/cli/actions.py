@@ -40,6 +40,27 @@ def _open(args: argparse.Namespace, *, create: bool) -> Ledger:
     return Ledger.open(args.url, views_url=args.views_url, create=create, encryption_key=importing.key_of(args))
 
 
+LONG_CATCH_UP = 20_000
+"""Events behind from which a read's catch-up shows progress on stderr (about half a second's work)."""
+
+
+def _caught_up(ledger: Ledger) -> None:
+    """Bring the views up to the log before a read: with a progress bar on
+    stderr when that is long work (a big import since the views last read),
+    without a word otherwise."""
+    bar, shown = Bar("catching up the views"), False  # a Bar says nothing until called
+
+    def progress(applied: int, total: int) -> None:
+        nonlocal shown
+        if total >= LONG_CATCH_UP:
+            shown = True
+            bar(applied, total)
+
+    applied = ledger.catch_up_views(progress=progress)
+    if shown:
+        bar.close(f"{applied:,} events applied")
+
+
 def _where(url: str) -> str:
     """The ledger's URL without its password, and for a SQLite file its full path."""
     shown = redact(url)
@@ -97,6 +118,7 @@ def load(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     with _open(args, create=False) as ledger:
+        _caught_up(ledger)
         campaigns = ledger.campaigns()
         chosen = args.campaign or (campaigns[0].campaign_id if len(campaigns) == 1 else None)
         state = ledger.campaign_status(chosen) if chosen is not None else None
@@ -124,6 +146,7 @@ def history(args: argparse.Namespace) -> int:
 
 def trail(args: argparse.Namespace) -> int:
     with _open(args, create=False) as ledger:
+        _caught_up(ledger)
         page = ledger.audit_trail(
             actor=args.actor,
             department=args.department,
@@ -216,6 +239,8 @@ def report(args: argparse.Namespace) -> int:
     )
     files.check_out(args.out, force=args.force)
     with _open(args, create=False) as ledger:
+        if args.as_of is None and args.occurred_by is None:  # a replay reads its own views, not these
+            _caught_up(ledger)
         bar = Bar("gathering the report and verifying the chain")
         found = reports.write_report(
             ledger,

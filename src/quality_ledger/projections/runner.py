@@ -173,6 +173,12 @@ class Views:
         with self._lock if self._shared_connection else nullcontext(), self.engine.connect() as connection:
             yield connection
 
+    def refresh(self, *, progress: Progress | None = None) -> int:
+        """What a read does first, on its own: refuse views another version
+        built, then catch up; how many events were applied."""
+        self._refuse_outdated()
+        return self.catch_up(progress=progress)
+
     # Positions ----------------------------------------------------------------
 
     def position(self) -> int:
