@@ -83,16 +83,22 @@ def bare_store(url: str, *, cache: bool = False) -> Bare:
     return Bare(env=env)
 
 
-def setup(ledger: Ledger) -> list[UUID]:
-    """A launched campaign with ``LANES`` started activities; returns the activities' ids."""
+def launched_campaign(ledger: Ledger, title: str) -> UUID:
+    """A campaign planned, with XA-QTS enlisted to lead its activities, and launched; its id."""
     campaign = ledger.execute(
         c.PlanCampaign(
-            title="bench", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+            title=title, theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
         ),
         ORGANISER,
     ).aggregate_id
     ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER)
     ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
+    return campaign
+
+
+def setup(ledger: Ledger) -> list[UUID]:
+    """A launched campaign with ``LANES`` started activities; returns the activities' ids."""
+    campaign = launched_campaign(ledger, "bench")
     ids = []
     for n in range(LANES):
         activity = ledger.execute(

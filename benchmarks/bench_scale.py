@@ -43,7 +43,6 @@ from uuid import UUID
 
 from _common import (
     LEAD,
-    ORGANISER,
     Bare,
     BareDecode,
     CatchUp,
@@ -52,6 +51,7 @@ from _common import (
     bare_store,
     catch_up_once,
     generate,
+    launched_campaign,
     sqlite_views_in,
 )
 from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argument
@@ -159,15 +159,7 @@ def import_stream(campaign: UUID, commands: int) -> Iterator[tuple[c.Command, Ac
 
 def import_campaign(ledger: Ledger) -> UUID:
     """The launched campaign an import's activities are planned in, with the department that leads them."""
-    campaign = ledger.execute(
-        c.PlanCampaign(
-            title="import", theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
-        ),
-        ORGANISER,
-    ).aggregate_id
-    ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER)
-    ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
-    return campaign
+    return launched_campaign(ledger, "import")
 
 
 def ledger_import(ledger: Ledger, campaign: UUID, commands: int) -> None:
