@@ -82,7 +82,8 @@ def test_reads_while_postgresql_is_out_of_reach_are_unavailable_and_the_same_led
         # when: the server drops out of reach
         proxy.cut()
         # then: every kind of read says so, naming where, on one line
-        for read in (ledger.position, ledger.verify, lambda: ledger.campaign_status(campaign_id), ledger.checkpoint):
+        reads = (ledger.position, ledger.verify, lambda: ledger.campaign_status(campaign_id), ledger.checkpoint)
+        for read in (*reads, ledger.catch_up_views):
             with pytest.raises(StoreUnavailable, match=rf"PostgreSQL at 127\.0\.0\.1:{proxy.port}") as raised:
                 read()
             assert "\n" not in str(raised.value)
