@@ -451,7 +451,7 @@ class BatchReceipts(Iterator[Receipt]):
         then the store holds its rows, found after the position the log had
         before it, and they are counted. If the store cannot say, the
         summary stays as it was and a warning says the chunk's fate is unknown."""
-        if not chunk.rows:  # keyed commands recorded before: nothing stored, nothing to find
+        if not chunk.rows or self._floor is None:  # nothing to store, or interrupted before the insert began
             return
         try:
             positions = self._find(chunk)
