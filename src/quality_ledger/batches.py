@@ -454,7 +454,7 @@ class BatchReceipts(Iterator[Receipt]):
         if not chunk.rows or self._floor is None:  # nothing to store, or interrupted before the insert began
             return
         try:
-            positions = self._find(chunk)
+            positions = self._find(chunk, self._floor)
         except Exception:
             log.warning(
                 "interrupted while a chunk was stored, and the store cannot say whether it was: "
@@ -466,12 +466,12 @@ class BatchReceipts(Iterator[Receipt]):
         if positions:
             self._count(chunk, positions)
 
-    def _find(self, chunk: _Chunk) -> list[int]:
+    def _find(self, chunk: _Chunk, floor: int) -> list[int]:
         """The positions of ``chunk``'s rows if the store holds them, exactly as
-        written, one after another after ``_floor``; else none."""
+        written, one after another after position ``floor``; else none."""
         rows = chunk.rows
         found: list[int] = []
-        for notification in self._log.notifications((self._floor or 0) + 1):
+        for notification in self._log.notifications(floor + 1):
             row = rows[len(found)]
             same = (
                 notification.originator_id == row.originator_id
