@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,13 @@ from typing import Any
 import pytest
 
 from quality_ledger import Ledger
-from quality_ledger.cli import exits, main
+from quality_ledger.cli import exits
 from quality_ledger.erasing import ForgetReport, PersonalData
 from quality_ledger.privacy import ERASED
 from quality_ledger.scenarios import xian2017
 from tests.conftest import ORGANISER, plan_campaign
-
-ONE_LINE = re.compile(r"\Aquality-ledger: [^\n]+\n\Z")
+from tests.integration.test_cli import ONE_LINE, run
+from tests.integration.test_cli_import import position
 
 CLERK = xian2017.clerk("XA-HFP").user
 """A clerk of the demo with few events: the user subject erased here."""
@@ -39,22 +38,11 @@ def nominee() -> tuple[str, str, str]:
     return f"nominee:{first.person}@{first.employer}", first.person, first.employer
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 class Terminal(io.StringIO):
     """A stdin that says it is a terminal, holding what the user types."""
 
     def isatty(self) -> bool:
         return True
-
-
-def position(url: str) -> int:
-    with Ledger.open(url, create=False) as ledger:
-        return ledger.position()
 
 
 def shown(capsys: pytest.CaptureFixture[str], url: str, subject: str) -> dict[str, Any]:

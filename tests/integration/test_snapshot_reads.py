@@ -9,7 +9,6 @@ The reference reads are eventsourcing's own: its recorders' ``select_events``
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 import pytest
@@ -22,7 +21,7 @@ from quality_ledger.domain.base import AggregateState, Snapshot
 from quality_ledger.errors import StoreUnavailable
 from quality_ledger.eventlog import EventLog
 from quality_ledger.snapshots import SnapshotRepository
-from tests.conftest import QTS, plan_campaign, with_query
+from tests.conftest import QTS, plan_campaign, started_activity, with_query
 from tests.integration.proxy import LoopbackProxy
 
 EVERY = 3
@@ -78,13 +77,7 @@ def campaign_with_snapshots(ledger: Ledger) -> UUID:
 
 def unsnapshotted_activity(ledger: Ledger, campaign_id: UUID) -> UUID:
     """An activity at version 2: under the interval, so no snapshot."""
-    activity_id = ledger.execute(
-        c.PlanActivity(
-            campaign_id=campaign_id, title="unsnapshotted", lead_department="XA-QTS", focus_area="everyone-takes-part"
-        ),
-        QTS,
-    ).aggregate_id
-    ledger.execute(c.StartActivity(activity_id=activity_id, started_on=date(2017, 9, 2)), QTS)
+    activity_id = started_activity(ledger, campaign_id, "unsnapshotted")
     assert snapshot_versions(ledger, activity_id) == []
     return activity_id
 
