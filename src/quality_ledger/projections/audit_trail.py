@@ -100,11 +100,6 @@ class Unsummarised(LookupError):
     a line falling back to the bare event name would hide the gap."""
 
 
-def summarise(event: DomainEvent) -> str:
-    """One line in plain words, from the event type's template in :data:`SUMMARIES`."""
-    return _line_of(type(event)).summarise(event.__dict__)
-
-
 class _Line:
     """What the trail's line of one event type needs, worked out once per type:
     its name, its aggregate's kind, and its summary's compiled template.
@@ -205,22 +200,19 @@ def _compile(template: str) -> Callable[[Mapping[str, Any]], str]:
 
 
 def record(event: DomainEvent, rows: RowCache, position: int) -> None:
-    """Append the event's line (every event has one: see :func:`summarise`).
-
-    The trail is the one view every event writes, so its line is the
-    catch-up's most repeated piece of work: the values are taken straight
-    from the event's and its meta's ``__dict__`` (where pydantic keeps the
-    fields) and converted for the driver in one step (:data:`_LINE`).
-    """
-    line = _lines.get(type(event)) or _line_of(type(event))
-    fields = event.__dict__
-    meta = fields["meta"]
-    rows.append_row(trail, _LINE, position, fields, _NO_META if meta is None else meta.__dict__, line)
+    """Append the event's line (every event has one: see :meth:`_Line.summarise`).
+    One event's :func:`recorder`: the catch-up binds one per batch instead."""
+    recorder(rows)(event, position)
 
 
 def recorder(rows: RowCache) -> Callable[[DomainEvent, int], None]:
     """:func:`record` for one batch's ``rows``, with what it looks up once per
-    batch (the trail's writer and compiled line) bound: ``record(event, position)``."""
+    batch (the trail's writer and compiled line) bound: ``record(event, position)``.
+
+    The trail is the one view every event writes, so its line is the
+    catch-up's most repeated piece of work: the values are taken straight
+    from the event's and its meta's ``__dict__`` (where pydantic keeps the
+    fields) and converted for the driver in one step (:data:`_LINE`)."""
     build, append = rows.appender(trail, _LINE)
     lines = _lines
 

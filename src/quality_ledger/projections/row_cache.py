@@ -54,32 +54,19 @@ class RowCache:
         self._rows[table][_key_of(table)(row)] = row
         return row
 
-    def append(self, table: Table, values: tuple[Any, ...]) -> None:
-        """A row never read back nor changed in this batch, as its values in
-        the order of ``table.columns``: inserted, not upserted. Plain tuples
-        (not keyword rows) because the audit trail appends one per event.
-
-        Converted to what the driver takes at once, not at :meth:`flush`: the
-        converted row holds only strings, numbers and None, which the garbage
-        collector stops tracking, where a batch of rows holding UUIDs would
-        be traversed by every collection until the batch ends."""
-        writer, params = self._appended.get(table) or self._appending(table)
-        params.append(writer.convert(values))
-
-    def append_row(self, table: Table, form: RowForm, *arguments: Any) -> None:
-        """Like :meth:`append`, the row given by ``form`` applied to
-        ``arguments``: its values taken and converted for the driver in one
-        step, by code compiled once per form and table (:class:`RowForm`)."""
-        writer, params = self._appended.get(table) or self._appending(table)
-        build = writer.forms.get(form) or writer.compile_form(form)
-        params.append(build(*arguments))
-
     def appender(self, table: Table, form: RowForm) -> tuple[Callable[..., Any], Callable[[Any], None]]:
-        """:meth:`append_row` for one table and form, looked up once: the
-        form's compiled function (arguments to the driver's row) and what
-        appends such a row to the batch. For the one row every event
-        appends (the audit trail's), where finding the writer and the
-        compiled form again for each event cost a tenth of the line."""
+        """For rows never read back nor changed in this batch (inserted, not
+        upserted): the row ``form`` gives, its values taken and converted for
+        the driver in one step by code compiled once per form and table
+        (:class:`RowForm`), and what appends such a row to the batch. Looked
+        up once per batch, for the one row every event appends (the audit
+        trail's), where finding the writer and the compiled form again for
+        each event cost a tenth of the line.
+
+        Converted at once, not at :meth:`flush`: the converted row holds only
+        strings, numbers and None, which the garbage collector stops
+        tracking, where a batch of rows holding UUIDs would be traversed by
+        every collection until the batch ends."""
         writer, params = self._appended.get(table) or self._appending(table)
         build = writer.forms.get(form) or writer.compile_form(form)
         return build, params.append
