@@ -92,7 +92,9 @@ def restore(connection: Connection) -> int:
 def checkpoint_every(connection: Connection, pages: int) -> None:
     """Set the WAL pages after which this SQLite connection's commits
     checkpoint, unless already set so (remembered in the pooled connection's
-    ``info``, which lives as long as the database connection)."""
+    ``info``, which lives as long as the database connection). Asking a
+    connection never set (any but a long SQLite catch-up's, PostgreSQL's
+    included) for the default does nothing."""
     if connection.info.get("wal_autocheckpoint", DEFAULT_CHECKPOINT) != pages:
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={int(pages)}")
         connection.info["wal_autocheckpoint"] = pages

@@ -45,8 +45,6 @@ class Feed:
         fault: Fault | None = None,
     ) -> None:
         self.engine = engine
-        self.recorder = recorder
-        self.mapper = mapper
         self.version = version
         self.batch_size = batch_size
         self.fault = fault
@@ -83,8 +81,7 @@ class Feed:
                 if not notifications:
                     return 0
                 self._check_version(connection)
-                if self.bulk or connection.info.get("wal_autocheckpoint") is not None:
-                    bulk.checkpoint_every(connection, bulk.BULK_CHECKPOINT if self.bulk else bulk.DEFAULT_CHECKPOINT)
+                bulk.checkpoint_every(connection, bulk.BULK_CHECKPOINT if self.bulk else bulk.DEFAULT_CHECKPOINT)
                 rows = RowCache(connection)
                 decode = self._decode
                 record = audit_trail.recorder(rows)
@@ -145,8 +142,7 @@ class Feed:
         with self.engine.begin() as connection:
             read_position(connection, lock=True)
             # Back at SQLite's default before this commit, which then copies the WAL the batches left.
-            if bulk.supported(connection):
-                bulk.checkpoint_every(connection, bulk.DEFAULT_CHECKPOINT)
+            bulk.checkpoint_every(connection, bulk.DEFAULT_CHECKPOINT)
             stored = connection.execute(select(views_schema.c.version).where(views_schema.c.name == NAME)).scalar()
             return bulk.restore(connection) if stored == self.version else 0
 
