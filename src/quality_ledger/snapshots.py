@@ -251,7 +251,7 @@ def _postgres_statements(events: AggregateRecorder, snapshots: AggregateRecorder
         return ()
     from psycopg.sql import SQL, Identifier
 
-    from quality_ledger.audit.postgres import ChainedPostgresApplicationRecorder
+    from quality_ledger.audit.postgres import ChainedPostgresApplicationRecorder, rendered
 
     if not isinstance(events, ChainedPostgresApplicationRecorder):  # pragma: no cover - the ledger's store is chained
         return ()
@@ -274,7 +274,7 @@ def _postgres_statements(events: AggregateRecorder, snapshots: AggregateRecorder
             events=Identifier(events.events_table_name),
             upto=upto,
         )
-        statements.append(statement.as_string(None).encode())
+        statements.append(rendered(statement))
     return statements[0], statements[1]
 
 

@@ -38,13 +38,13 @@ READ_ATTEMPTS = 2
 """Tries per read: after a lost connection, the pool is checked and the read tried once more."""
 SCAN_ROWS = 5000
 """Rows per round trip of the verifier's server-side cursors."""
-REGCLASS = SQL("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NULL AS {0}")
-"""Whether a table (schema, name) is absent, as a boolean column named by the caller."""
+REGCLASS = "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NULL AS absent"
+"""Whether a table (schema, name) is absent."""
 
 
 def table_absent(curs: Any, schema: str | None, table: str) -> bool:
     """Whether ``table`` is absent from ``schema`` (the search path's first, if None)."""
-    curs.execute(REGCLASS.format(Identifier("absent")), (schema or "public", table))
+    curs.execute(REGCLASS, (schema or "public", table))
     row = curs.fetchone()
     return row is None or bool(row["absent"])
 
@@ -68,7 +68,7 @@ def _read(method: Any, recorder: ChainedPostgresApplicationRecorder, *args: Any,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _rendered(statement: Composable) -> bytes:
+def rendered(statement: Composable) -> bytes:
     """A composed statement as the bytes psycopg would send (identifiers
     quoted without a connection: the schema and table names are text)."""
     return statement.as_string(None).encode()
@@ -100,7 +100,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.format_table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(FORMAT_TABLE))
         self.select_last_link = SQL("SELECT * FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table)
-        self.insert_links = _rendered(
+        self.insert_links = rendered(
             SQL("INSERT INTO {0} SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])").format(
                 self.chain_table
             )
@@ -113,7 +113,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # events come as four arrays, one per column, rather than one array
         # of eventsourcing's composite type: psycopg sends those in its C
         # code, where a composite is written out as text in Python.
-        self.insert_events_statement = SQL(
+        events = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        insert_events = SQL(
             "WITH last AS ({0}), inserted AS ("
             "INSERT INTO {1} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) RETURNING notification_id) "
@@ -122,17 +123,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "FROM inserted LEFT JOIN last ON true ORDER BY inserted.notification_id"
         ).format(
             self.select_last_link,
-            SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+            events,
             SQL(self.datastore.originator_id_type),  # "uuid" or "text": the datastore refuses others
         )
         # The statements of an append (:meth:`_append`), rendered
         # once: psycopg renders a composed query again on every execute.
-        self.append_events = _rendered(self.insert_events_statement)
-        self.lock_table = _rendered(
-            SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(
-                Identifier(self.datastore.schema), Identifier(self.events_table_name)
-            )
-        )
+        self.append_events = rendered(insert_events)
+        self.lock_table = rendered(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(events))
         self.begin_append = (
             b"SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), pg_notify(%s, '')"
         )
@@ -140,7 +137,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         NOTIFY queues (delivered at commit, as that one), in one statement
         where eventsourcing sends two and the statement timeout was a third."""
         self._chain_format: int | None = None
-        events = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         aggregate = (
             SQL("replace(originator_id::text, '-', '')")
             if self.datastore.originator_id_type == "uuid"
@@ -174,10 +170,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         # A chain table created now gets the current format, in the same
         # transaction; one that exists keeps what it has (none: format 1).
-        curs.execute(REGCLASS.format(Identifier("new")), (self.datastore.schema, CHAIN_TABLE))
-        row = curs.fetchone()
+        new = table_absent(curs, self.datastore.schema, CHAIN_TABLE)
         super()._create_table(curs)
-        if row is not None and row["new"]:
+        if new:
             curs.execute(SQL("CREATE TABLE IF NOT EXISTS {0} (format integer NOT NULL)").format(self.format_table))
             curs.execute(
                 SQL("INSERT INTO {0} (format) SELECT %s WHERE NOT EXISTS (SELECT 1 FROM {0})").format(
@@ -293,9 +288,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def _chain_format_now(self) -> int:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(REGCLASS.format(Identifier("absent")), (self.datastore.schema, FORMAT_TABLE))
-            row = curs.fetchone()
-            if row is None or row["absent"]:
+            if table_absent(curs, self.datastore.schema, FORMAT_TABLE):
                 return check_format([])
             curs.execute(SQL("SELECT format FROM {0}").format(self.format_table))
             return check_format([r["format"] for r in curs.fetchall()])
