@@ -118,8 +118,9 @@ def _checked_text(name: str, value: object, limit: int) -> str:
     return value.strip()
 
 
-def checked_subject(subject: object, kinds: frozenset[str]) -> str:
+def checked_subject(subject: object) -> str:
     """``subject`` as a normalised subject id, or :class:`InvalidCommand` naming what is wrong."""
+    kinds = personal_kinds()
     text = _checked_text("subject", subject, MAX_SUBJECT)
     kind, colon, rest = text.partition(":")
     if not colon or kind not in kinds or not rest.strip():
@@ -155,10 +156,10 @@ class Privacy(Part):
         kind and who, ``"user:li.wei"`` or ``"nominee:Zhang Min@Xi'an Cable
         Works"`` (a nominee is her name at her employer); width, case and
         spacing do not matter. Reads the whole log once."""
-        normalised = checked_subject(subject, personal_kinds())
-        key_id = self._log.keys.key_id(normalised)
-        items = tuple(i for _, _, found in _Held(self._log, normalised).walk() for i in found)
-        return PersonalData(subject=normalised, key_id=key_id, items=items)
+        normalised = checked_subject(subject)
+        held = _Held(self._log, normalised)
+        items = tuple(i for _, _, found in held.walk() for i in found)
+        return PersonalData(subject=normalised, key_id=held.subjects[normalised], items=items)
 
     @guarded
     def forget(self, subject: str, *, reason: str, actor: Actor, step: Step | None = None) -> ForgetReport:
@@ -176,8 +177,7 @@ class Privacy(Part):
         if self.location.read_only or self.as_of_position is not None:
             msg = "this ledger is open read-only or is a replay: it forgets nothing"
             raise ReadOnly(msg)
-        kinds = personal_kinds()
-        normalised = checked_subject(subject, kinds)
+        normalised = checked_subject(subject)
         reason = _checked_text("reason", reason, MAX_TEXT)
         actor = Actor.checked(actor)
         kind = normalised.partition(":")[0]
@@ -188,18 +188,20 @@ class Privacy(Part):
             )
             raise PermissionDenied(msg)
         keys = self._log.keys
-        key_id = keys.key_id(normalised)
+        held = _Held(self._log, normalised)
+        key_id = held.subjects[normalised]
         if key_id is None:
-            plain = sum(1 for _ in _Held(self._log, normalised).walk())
+            plain = sum(1 for _ in held.walk())
             msg = f"no sealed data of {kind} subject {shown(subject)} is held here: " + (
                 f"{plain} events written before sealing hold it in plain text, which forget cannot erase (docs/privacy.md)"
                 if plain
                 else "never recorded, or forgotten already"
             )
             raise NotFound(msg)
+        if self.views.outdated is not None:  # checked before anything is read or destroyed: the views are rebuilt last
+            raise ViewsOutdated(self.views.outdated)
 
         tell("finding the subject's events")
-        held = _Held(self._log, normalised)
         aggregates: set[UUID] = set()
         values: set[str] = set()
         sealed = legacy = 0
@@ -210,9 +212,6 @@ class Privacy(Part):
                 sealed += 1
             else:
                 legacy += 1
-
-        if self.views.outdated is not None:  # checked before anything is destroyed: the views are rebuilt last
-            raise ViewsOutdated(self.views.outdated)
 
         tell("recording the erasure")
         position = self._record(key_id, held.linked, kind, reason, actor, sealed, legacy)

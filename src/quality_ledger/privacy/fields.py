@@ -189,10 +189,6 @@ class FieldCipher:
                     ids = originator_id.bytes + version.to_bytes(8, "big")
                 held[name] = self._opened(value, ids, originator_id, version, field)
 
-    def opened(self, value: str, originator_id: UUID, version: int, field: FieldPlan) -> str:
-        """The value a sealed string holds, or :data:`ERASED`."""
-        return self._opened(value, originator_id.bytes + version.to_bytes(8, "big"), originator_id, version, field)
-
     def _opened(self, value: str, ids: bytes, originator_id: UUID, version: int, field: FieldPlan) -> str:
         hexed = value[_HEX : _HEX + 32]
         key_id = self._heads.get(hexed)

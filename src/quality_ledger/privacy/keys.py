@@ -129,13 +129,18 @@ class MemoryKeyStore(_Cached):
     def __init__(self) -> None:
         super().__init__()
         self._keys: dict[str, tuple[UUID, bytes]] = {}
+        self._by_key_id: dict[UUID, bytes] = {}
 
     def _load_or_make(self, subject: str) -> tuple[UUID, bytes]:
         with self._lock:
-            return self._keys.setdefault(subject, (uuid4(), new_key()))
+            found = self._keys.get(subject)
+            if found is None:
+                found = self._keys[subject] = (uuid4(), new_key())
+                self._by_key_id[found[0]] = found[1]
+            return found
 
     def _load(self, key_id: UUID) -> bytes | None:
-        return next((key for kid, key in self._keys.values() if kid == key_id), None)
+        return self._by_key_id.get(key_id)
 
     def _find(self, subject: str) -> UUID | None:
         found = self._keys.get(subject)
@@ -144,6 +149,8 @@ class MemoryKeyStore(_Cached):
     def _delete(self, subject: str) -> UUID | None:
         with self._lock:
             found = self._keys.pop(subject, None)
+            if found is not None:
+                del self._by_key_id[found[0]]
         return found[0] if found else None
 
 
