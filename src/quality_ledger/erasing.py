@@ -359,7 +359,8 @@ def _scan(
             cls = _class(notification.topic)
             if cls is None or not issubclass(cls, BaseModel) or not any(f.marker.kind == kind for f in plan(cls)):
                 continue
-        event = events.decode(notification)
+        event = events.decode(notification, state)
+        sealed = MARK in state
         found = [
             PersonalItem(
                 position=notification.id,
@@ -369,7 +370,7 @@ def _scan(
                 recorded_at=event.timestamp,
                 field=field.name,
                 value=value,
-                sealed=MARK in state,
+                sealed=sealed,
             )
             for field in plan(type(event))
             if field.marker.kind == kind and (value := _value_of(event, field, subjects)) is not None

@@ -215,8 +215,9 @@ class EventLog:
         """A row's JSON as written (opened first in a ledger encrypted at rest)."""
         return cast(PydanticMapper, self._app.mapper).plain(row)
 
-    def decode(self, row: StoredEvent) -> DomainEvent:
-        return cast(DomainEvent, self._app.mapper.to_domain_event(row))
+    def decode(self, row: StoredEvent, plain: bytes | None = None) -> DomainEvent:
+        """The event ``row`` holds (``plain``: its JSON, if :meth:`plain` gave it already)."""
+        return cast(DomainEvent, cast(PydanticMapper, self._app.mapper).decode(row, plain=plain))
 
     def events(self, start: int = 1, page: int = PAGE) -> Iterator[tuple[int, DomainEvent]]:
         """Every stored event from ``start`` in commit order, decoded, with its position."""

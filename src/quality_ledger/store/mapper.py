@@ -93,23 +93,21 @@ class PydanticMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.decode(stored_event)
 
-    def decode(self, stored_event: StoredEvent, *, metadata: bool = True) -> Any:
+    def decode(self, stored_event: StoredEvent, *, metadata: bool = True, plain: bytes | None = None) -> Any:
         """The event a row holds; without ``metadata``, its ``meta``'s personal
-        fields stay sealed (:class:`ReplayMapper`)."""
+        fields stay sealed (:class:`ReplayMapper`). ``plain``: the row's JSON
+        as :meth:`plain` gave it, for a caller that opened the row already."""
         try:
-            state = stored_event.state
-            if self.at_rest is not None or state.startswith(MAGIC):
+            state = stored_event.state if plain is None else plain
+            if plain is None and (self.at_rest is not None or state.startswith(MAGIC)):
                 state = self.plain(stored_event)
-                stored_event = StoredEvent(
-                    stored_event.originator_id, stored_event.originator_version, stored_event.topic, state
-                )
             cls, current = _class_of(stored_event.topic)
             if current and b'"class_version"' not in state:
                 # Fast path: let pydantic parse the JSON itself, ids spliced in front.
                 head = f'{{"originator_id":"{stored_event.originator_id}","originator_version":{stored_event.originator_version},'
                 event = cls.model_validate_json(head.encode() + (state[1:] if state.startswith(b"{") else b"}"))
             else:
-                event = self._upcast(cls, stored_event)
+                event = self._upcast(cls, stored_event, state)
             if MARK in state:
                 if self.privacy is None:
                     msg = "it holds sealed personal data, and this mapper has no keys to open it"
@@ -122,11 +120,12 @@ class PydanticMapper(Mapper[UUID]):
             raise IntegrityError(msg) from e
 
     @staticmethod
-    def _upcast(cls: Any, stored_event: StoredEvent) -> Any:
-        """Bring a stored payload of an earlier schema version up to ``cls``'s,
-        one ``upcast_vN_vM`` at a time. The stored bytes never change (the hash
-        chain covers them): upcasting happens on every read."""
-        state: dict[str, Any] = json.loads(stored_event.state)
+    def _upcast(cls: Any, stored_event: StoredEvent, plain: bytes) -> Any:
+        """Bring a stored payload (``plain``, the row's JSON) of an earlier
+        schema version up to ``cls``'s, one ``upcast_vN_vM`` at a time. The
+        stored bytes never change (the hash chain covers them): upcasting
+        happens on every read."""
+        state: dict[str, Any] = json.loads(plain)
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         if not isinstance(from_version, int) or isinstance(from_version, bool) or from_version < 1:
