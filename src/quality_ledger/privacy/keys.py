@@ -168,19 +168,19 @@ class SQLiteKeyStore(_Cached):
         self._recorder = recorder
         self._datastore = recorder.datastore
 
-    def _table_exists(self, c: Any) -> bool:
-        c.execute(TABLE_EXISTS, (KEY_TABLE,))
-        return c.fetchone() is not None
+    def _row(self, sql: str, parameters: tuple[Any, ...]) -> Any:
+        """The first row ``sql`` reads, or None (also while the key table does not exist)."""
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(TABLE_EXISTS, (KEY_TABLE,))
+            if c.fetchone() is None:
+                return None
+            c.execute(sql, parameters)
+            return c.fetchone()
 
     def _load_or_make(self, subject: str) -> tuple[UUID, bytes]:
-        with self._datastore.transaction(commit=False) as c:  # most subjects have a key: no write lock
-            if self._table_exists(c):
-                c.execute(f"SELECT key_id, key FROM {KEY_TABLE} WHERE subject=?", (subject,))  # noqa: S608
-                row = c.fetchone()
-                if row is not None:
-                    return UUID(row[0]), bytes(row[1])
-            else:
-                row = None
+        row = self._row(f"SELECT key_id, key FROM {KEY_TABLE} WHERE subject=?", (subject,))  # noqa: S608
+        if row is not None:  # most subjects have a key: read without the write lock
+            return UUID(row[0]), bytes(row[1])
         refuse = getattr(self._recorder, "refuse_if_read_only", None)
         if refuse is not None:
             refuse()  # a read-only ledger records nothing, a key included
@@ -199,19 +199,11 @@ class SQLiteKeyStore(_Cached):
         return UUID(row[0]), bytes(row[1])
 
     def _load(self, key_id: UUID) -> bytes | None:
-        with self._datastore.transaction(commit=False) as c:
-            if not self._table_exists(c):
-                return None
-            c.execute(f"SELECT key FROM {KEY_TABLE} WHERE key_id=?", (key_id.hex,))  # noqa: S608
-            row = c.fetchone()
+        row = self._row(f"SELECT key FROM {KEY_TABLE} WHERE key_id=?", (key_id.hex,))  # noqa: S608
         return bytes(row[0]) if row else None
 
     def _find(self, subject: str) -> UUID | None:
-        with self._datastore.transaction(commit=False) as c:
-            if not self._table_exists(c):
-                return None
-            c.execute(f"SELECT key_id FROM {KEY_TABLE} WHERE subject=?", (subject,))  # noqa: S608
-            row = c.fetchone()
+        row = self._row(f"SELECT key_id FROM {KEY_TABLE} WHERE subject=?", (subject,))  # noqa: S608
         return UUID(row[0]) if row else None
 
     def _delete(self, subject: str) -> UUID | None:
@@ -251,6 +243,14 @@ class PostgresKeyStore(_Cached):
 
         return not table_absent(curs, self._datastore.schema, KEY_TABLE)
 
+    def _row(self, sql: Any, parameters: tuple[Any, ...], *, commit: bool = False) -> Any:
+        """The first row ``sql`` gives, or None (also while the key table does not exist)."""
+        with self._datastore.transaction(commit=commit) as curs:
+            if not self._present(curs):
+                return None
+            curs.execute(sql, parameters)
+            return curs.fetchone()
+
     def _load_or_make(self, subject: str) -> tuple[UUID, bytes]:
         with self._datastore.transaction(commit=False) as curs:  # most subjects have a key: read only
             present = self._present(curs)
@@ -282,27 +282,15 @@ class PostgresKeyStore(_Cached):
                     raise
 
     def _load(self, key_id: UUID) -> bytes | None:
-        with self._datastore.transaction(commit=False) as curs:
-            if not self._present(curs):
-                return None
-            curs.execute(self._by_id_sql, (key_id,))
-            row = curs.fetchone()
+        row = self._row(self._by_id_sql, (key_id,))
         return bytes(row["key"]) if row else None
 
     def _find(self, subject: str) -> UUID | None:
-        with self._datastore.transaction(commit=False) as curs:
-            if not self._present(curs):
-                return None
-            curs.execute(self._by_subject_sql, (subject,))
-            row = curs.fetchone()
+        row = self._row(self._by_subject_sql, (subject,))
         return UUID(str(row["key_id"])) if row else None
 
     def _delete(self, subject: str) -> UUID | None:
-        with self._datastore.transaction(commit=True) as curs:
-            if not self._present(curs):
-                return None
-            curs.execute(self._delete_sql, (subject,))
-            row = curs.fetchone()
+        row = self._row(self._delete_sql, (subject,), commit=True)
         return UUID(str(row["key_id"])) if row else None
 
 
