@@ -83,16 +83,21 @@ def bare_store(url: str, *, cache: bool = False) -> Bare:
     return Bare(env=env)
 
 
-def launched_campaign(ledger: Ledger, title: str) -> UUID:
-    """A campaign planned, with XA-QTS enlisted to lead its activities, and launched; its id."""
+def launched_campaign(ledger: Ledger, title: str, organiser: Actor = ORGANISER) -> UUID:
+    """A campaign of ``organiser``'s department, planned, with XA-QTS enlisted
+    to lead its activities, and launched (each step by ``organiser``); its id."""
     campaign = ledger.execute(
         c.PlanCampaign(
-            title=title, theme="t", organiser="XA-QPC", starts_on=date(2017, 9, 1), ends_on=date(2017, 9, 30)
+            title=title,
+            theme="t",
+            organiser=organiser.department,
+            starts_on=date(2017, 9, 1),
+            ends_on=date(2017, 9, 30),
         ),
-        ORGANISER,
+        organiser,
     ).aggregate_id
-    ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), ORGANISER)
-    ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), ORGANISER)
+    ledger.execute(c.EnlistDepartment(campaign_id=campaign, code="XA-QTS", name_zh="质监", name_en="QTS"), organiser)
+    ledger.execute(c.LaunchCampaign(campaign_id=campaign, launched_on=date(2017, 9, 1)), organiser)
     return campaign
 
 

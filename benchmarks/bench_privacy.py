@@ -51,7 +51,7 @@ from itertools import count
 from pathlib import Path
 from typing import cast
 
-from _common import LANES, LEAD, CatchUp, LedgerWriter, setup, sqlite_views_in
+from _common import LANES, LEAD, CatchUp, LedgerWriter, launched_campaign, setup, sqlite_views_in
 from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argument
 from bench_views import copy_log
 from eventsourcing.persistence import JSONTranscoder
@@ -287,18 +287,7 @@ def forget_log(path: Path, events: int) -> int:
     ledger's are. Returns the log's length."""
     with Ledger.open(f"sqlite:///{path}", policy=POLICY, read_your_writes=False) as ledger:
         fill(ledger, events)
-        campaign_id = ledger.execute(
-            c.PlanCampaign(
-                title="nominations",
-                theme="t",
-                organiser="XA-QTS",
-                starts_on=date(2017, 9, 1),
-                ends_on=date(2017, 9, 30),
-            ),
-            CLERK,
-        ).aggregate_id
-        ledger.execute(c.EnlistDepartment(campaign_id=campaign_id, code="XA-QTS", name_zh="质监", name_en="QTS"), CLERK)
-        ledger.execute(c.LaunchCampaign(campaign_id=campaign_id, launched_on=date(2017, 9, 1)), CLERK)
+        campaign_id = launched_campaign(ledger, "nominations", CLERK)
         person, employer = NOMINEE
         commendation_id = ledger.execute(
             c.NominateCraftsman(
