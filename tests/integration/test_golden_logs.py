@@ -35,6 +35,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
@@ -51,6 +52,16 @@ LOGS = [GOLDEN / v for v in VERSIONS] + sorted(
     p for p in AT_REST.iterdir() if p.is_dir() and not p.name.startswith(".")
 )
 """Every golden log's directory: the plain ones, then those encrypted at rest."""
+
+
+def rows(path: Path, table: str) -> list[StoredEvent]:
+    """The stored rows of ``table``, read without writing anything beside the fixture."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        found = connection.execute(f"SELECT originator_id, originator_version, topic, state FROM {table}")
+        return [StoredEvent(originator_id=i, originator_version=v, topic=t, state=s) for i, v, t, s in found]
+    finally:
+        connection.close()
 
 
 def log_id(directory: Path) -> str:
@@ -176,9 +187,8 @@ def test_there_is_a_golden_log_encrypted_at_rest_from_0_2_0() -> None:
 def test_a_golden_log_encrypted_at_rest_holds_no_event_in_the_clear_and_opens_only_with_its_key(
     directory: Path, tmp_path: Path
 ) -> None:
-    with sqlite3.connect(f"file:{directory / 'ledger.db'}?mode=ro&immutable=1", uri=True) as db:
-        states = [state for (state,) in db.execute("SELECT state FROM stored_events")]
-        snapshots = [state for (state,) in db.execute("SELECT state FROM stored_snapshots")]
+    states = [row.state for row in rows(directory / "ledger.db", "stored_events")]
+    snapshots = [row.state for row in rows(directory / "ledger.db", "stored_snapshots")]
     assert states
     assert snapshots
     assert all(state.startswith(b"QLE1") for state in states + snapshots)

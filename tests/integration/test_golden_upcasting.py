@@ -10,31 +10,18 @@ to read old events as "not recorded" (None), in the events and in the state.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import resolve_topic
 
 from quality_ledger import Ledger
 from quality_ledger.domain.inspection import Inspection, InspectionState
 from quality_ledger.persistence import PydanticMapper
-
-GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
-VERSIONS = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-
-
-def rows(path: Path, table: str) -> list[StoredEvent]:
-    """The stored rows of ``table``, read without writing anything beside the fixture."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    try:
-        found = connection.execute(f"SELECT originator_id, originator_version, topic, state FROM {table}")
-        return [StoredEvent(originator_id=i, originator_version=v, topic=t, state=s) for i, v, t, s in found]
-    finally:
-        connection.close()
+from tests.integration.test_golden_logs import GOLDEN, VERSIONS, rows
 
 
 @pytest.mark.parametrize("version", VERSIONS)

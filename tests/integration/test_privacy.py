@@ -37,11 +37,11 @@ from quality_ledger.privacy.keys import MemoryKeyStore
 from quality_ledger.scenarios import xian2017
 from quality_ledger.store.mapper import PydanticMapper
 from tests.conftest import ORGANISER, plan_campaign
+from tests.integration.test_golden_logs import GOLDEN, rows
 
 OFFICER = Actor(user="wang.dpo", department="XA-DPO")
 POLICY = DepartmentPolicy(privacy_officers={"XA-DPO"})
 PERSON, EMPLOYER = "张敏", "西安示范电缆厂"
-GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 
 
 def nominate(ledger: Ledger, campaign_id: UUID, person: str = PERSON, employer: str = EMPLOYER) -> UUID:
@@ -91,19 +91,11 @@ def test_a_sealed_field_moved_to_another_row_does_not_open() -> None:
             log.decode(moved)
 
 
-@pytest.fixture(scope="module")
-def xian_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Xi'an case on a SQLite file, loaded once; each test takes a copy."""
-    path = tmp_path_factory.mktemp("xian") / "xian.db"
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        xian2017.load(ledger)
-    return path
-
-
 @pytest.fixture
-def xian(xian_file: Path, tmp_path: Path) -> Iterator[tuple[Ledger, Path]]:
+def xian(demo_file: Path, tmp_path: Path) -> Iterator[tuple[Ledger, Path]]:
+    """A copy of the demo's Xi'an case (conftest's ``demo_file``, loaded once per module), under the privacy policy."""
     path = tmp_path / "xian.db"
-    shutil.copyfile(xian_file, path)
+    shutil.copyfile(demo_file, path)
     with Ledger.open(f"sqlite:///{path}", policy=POLICY) as ledger:
         yield ledger, path
 
@@ -509,12 +501,11 @@ def test_the_0_2_0_golden_log_keeps_its_sealed_fields_and_its_erasures(tmp_path:
     # given the golden log of the first release that seals personal fields
     golden = GOLDEN / "0.2.0" / "ledger.db"
     raw = golden.read_bytes()
-    with sqlite3.connect(f"file:{golden}?mode=ro&immutable=1", uri=True) as db:
-        rows = [state for (state,) in db.execute("SELECT state FROM stored_events")]
+    states = [row.state for row in rows(golden, "stored_events")]
     # then what it forgot is in no byte of the file, and a living nominee's name is in no event's row
     assert not [name for name in FORGOTTEN_IN_0_2_0 if name.encode() in raw]
-    assert not [row for row in rows if b"Li Approved" in row]
-    assert any(b"\\u0000ql-personal:1:" in row for row in rows)
+    assert not [state for state in states if b"Li Approved" in state]
+    assert any(b"\\u0000ql-personal:1:" in state for state in states)
     # and today's code opens the sealed fields with the keys in the file, and reads the erased as erased
     path = tmp_path / "ledger.db"
     shutil.copyfile(golden, path)

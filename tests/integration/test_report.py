@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import shutil
 import sqlite3
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +24,6 @@ from quality_ledger.cli import main
 from quality_ledger.errors import ConfigurationError, InvalidCommand, NotFound
 from quality_ledger.reports import campaign_report, render, write_report
 from quality_ledger.reports.model import Body, CampaignReport, Integrity
-from quality_ledger.scenarios import xian2017
 from quality_ledger.testing.synthetic import fill
 from tests.conftest import FDA, ORGANISER, plan_campaign
 
@@ -78,21 +76,6 @@ def external_references(html: str) -> list[str]:
     page = Page(html)
     found = page.addresses + re.findall(r"url\(([^)]*)\)", html) + re.findall(r"@import\s+([^;]+)", html)
     return [a for a in found if not a.strip(" '\"").startswith(("data:", "#"))]
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("report") / "demo.db"
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        xian2017.load(ledger)
-    return path
-
-
-@pytest.fixture
-def demo(demo_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "demo.db"
-    shutil.copyfile(demo_file, copy)
-    return f"sqlite:///{copy}"
 
 
 @pytest.fixture(scope="module")
