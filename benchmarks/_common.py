@@ -278,17 +278,22 @@ class Verify:
         self.ledger.close()
 
 
-def sqlite_views_in(directory: Path) -> Callable[[], AbstractContextManager[str]]:
-    """Fresh SQLite views files in ``directory``, each removed after use."""
+def remove_sqlite(path: Path) -> None:
+    """Remove a SQLite file with whatever companions (-wal, -shm) it left, if any."""
+    for leftover in path.parent.glob(f"{path.name}*"):
+        leftover.unlink()
+
+
+def sqlite_views_in(directory: Path, prefix: str = "views") -> Callable[[], AbstractContextManager[str]]:
+    """Fresh SQLite files in ``directory`` (views by default), each removed after use."""
 
     @contextmanager
     def fresh() -> Iterator[str]:
-        path = directory / f"views-{uuid.uuid4().hex[:12]}.db"
+        path = directory / f"{prefix}-{uuid.uuid4().hex[:12]}.db"
         try:
             yield f"sqlite:///{path}"
         finally:
-            for leftover in directory.glob(f"{path.name}*"):
-                leftover.unlink()
+            remove_sqlite(path)
 
     return fresh
 

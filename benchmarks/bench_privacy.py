@@ -43,15 +43,24 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
 from pathlib import Path
 from typing import cast
 
-from _common import LANES, LEAD, CatchUp, LedgerWriter, launched_campaign, setup, sqlite_views_in
+from _common import (
+    LANES,
+    LEAD,
+    CatchUp,
+    LedgerWriter,
+    launched_campaign,
+    remove_sqlite,
+    setup,
+    sqlite_views_in,
+)
 from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argument
 from bench_views import copy_log
 from eventsourcing.persistence import JSONTranscoder
@@ -192,17 +201,6 @@ def execute(
         stack.callback(second.close)
         title = f"execute, {engine}, {'with' if keyed else 'without'} a key: {names[0]} / {names[1]}"
         return interleave(title, first, second, rounds=rounds, unit="commands", names=names)
-
-
-def sqlite_files_in(directory: Path) -> Callable[[], AbstractContextManager[str]]:
-    """Fresh SQLite ledger files in ``directory`` (left for the temporary directory to remove)."""
-    serial = count()
-
-    @contextmanager
-    def fresh() -> Iterator[str]:
-        yield f"sqlite:///{directory}/ledger-{next(serial)}.db"
-
-    return fresh
 
 
 # Catching up -------------------------------------------------------------------------
@@ -386,10 +384,8 @@ def forget(directory: Path, sizes: list[int]) -> list[Forgot]:
             done = Forgot(what, events, seconds, mb, sealed, snapshots, steps)
             print(done.line(), flush=True)
             found.append(done)
-            for leftover in directory.glob(f"{copy.name}*"):
-                leftover.unlink()
-        for leftover in directory.glob(f"{base.name}*"):
-            leftover.unlink()
+            remove_sqlite(copy)
+        remove_sqlite(base)
     return found
 
 
@@ -437,7 +433,7 @@ def main() -> None:
     comparisons: list[tuple[str, Comparison]] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        files = sqlite_files_in(directory)
+        files = sqlite_views_in(directory, prefix="ledger")
         for at_rest in (False, True):
             result = mappers(at_rest=at_rest, block=args.round_trips, rounds=args.rounds)
             goal = "at rest / sealed" if at_rest else "sealed / plain"

@@ -52,6 +52,7 @@ from _common import (
     catch_up_once,
     generate,
     launched_campaign,
+    remove_sqlite,
     sqlite_views_in,
 )
 from _harness import Comparison, baseline_rss, interleave, peak_rss, rounds_argument
@@ -91,8 +92,7 @@ def cached_log(workdir: Path, size: int) -> tuple[Path, int]:
         print(f"log of {events:,} events: reusing {path.name}", flush=True)
         return path, events
     building = workdir / f"building-{size}.db"
-    for leftover in workdir.glob(f"{building.name}*"):
-        leftover.unlink()
+    remove_sqlite(building)
     started = time.perf_counter()
     events = generate(url_of(building), size)
     move_sqlite(building, path)
@@ -256,8 +256,7 @@ class Import:
     def close(self) -> None:
         self._close()
         self._close = int
-        for leftover in self.path.parent.glob(f"{self.path.name}*"):
-            leftover.unlink()
+        remove_sqlite(self.path)
 
 
 # In the parent ------------------------------------------------------------------------
@@ -292,8 +291,7 @@ def verify_since(log: Path, scratch: Path, rounds: int) -> tuple[int, list[float
                     raise RuntimeError(msg)
             return added, times
     finally:
-        for leftover in scratch.parent.glob(f"{scratch.name}*"):
-            leftover.unlink()
+        remove_sqlite(scratch)
 
 
 def timed_get(url: str, rounds: int) -> tuple[int, list[float]]:
@@ -384,8 +382,7 @@ class Figures:
 
     def measure_memory(self) -> None:
         views_path = self.workdir / f"views-{self.size}.db"
-        for leftover in self.workdir.glob(f"{views_path.name}*"):
-            leftover.unlink()
+        remove_sqlite(views_path)
         paths: dict[str, tuple[Callable[..., int], tuple[str, ...]]] = {
             "catch-up": (catch_up_once, (self.url, url_of(views_path))),
             "verify": (verify_once, (self.url,)),
@@ -402,8 +399,7 @@ class Figures:
                 self.memory[name] = f"{mb:.0f}"
                 print(f"peak RSS, {name}: {mb:.0f} MB ({elapsed:.1f} s in the child)", flush=True)
         finally:
-            for leftover in self.workdir.glob(f"{views_path.name}*"):
-                leftover.unlink()
+            remove_sqlite(views_path)
 
     def measure_import(self) -> None:
         if not hasattr(Ledger, EXECUTE_MANY):
@@ -411,14 +407,12 @@ class Figures:
             print("import: Ledger.execute_many does not exist yet", flush=True)
             return
         target = self.workdir / f"import-{self.size}.db"
-        for leftover in self.workdir.glob(f"{target.name}*"):
-            leftover.unlink()
+        remove_sqlite(target)
         load = os.getloadavg()[0]
         try:
             (recorded, seconds_taken, cpu_seconds), _, mb = peak_rss(import_once, url_of(target), self.size)
         finally:
-            for leftover in self.workdir.glob(f"{target.name}*"):
-                leftover.unlink()
+            remove_sqlite(target)
         print(
             f"import, in a child: {recorded / seconds_taken:,.0f} events/s, peak {mb:.0f} MB ({recorded:,} events); "
             f"{recorded / cpu_seconds:,.0f} events per CPU-second ({seconds_taken:.1f} s wall, {cpu_seconds:.1f} s "
