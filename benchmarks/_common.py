@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
 from itertools import count
 from pathlib import Path
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -126,11 +126,15 @@ class LedgerWriter:
     round-robin over the lanes, with an idempotency key on each if ``keyed``."""
 
     def __init__(self, url: str, block: int, *, keyed: bool = False) -> None:
-        self.ledger = Ledger.open(url)
+        self.ledger = self.open(url)
         self.ids = setup(self.ledger)
         self.block = block
         self.keyed = keyed
         self.serial = count()
+
+    def open(self, url: str) -> Ledger:
+        """The ledger the commands go to (a subclass may open it its own way)."""
+        return Ledger.open(url)
 
     def __call__(self) -> int:
         for _ in range(self.block):
@@ -237,9 +241,11 @@ class CatchUp:
     view from zero. Each block gets an empty views database from
     ``fresh_views`` (made and opened in ``prepare``, untimed)."""
 
-    def __init__(self, events_url: str, fresh_views: Callable[[], AbstractContextManager[str]]) -> None:
+    def __init__(self, events_url: str, fresh_views: Callable[[], AbstractContextManager[str]], **options: Any) -> None:
         self.events_url = events_url
         self.fresh_views = fresh_views
+        self.options = options
+        """More of ``Ledger.open``'s options (an ``encryption_key``)."""
         self.stack = ExitStack()
         self.ledger: Ledger | None = None
 
@@ -248,7 +254,7 @@ class CatchUp:
         self.stack = ExitStack()
         views_url = self.stack.enter_context(self.fresh_views())
         self.ledger = self.stack.enter_context(
-            Ledger.open(self.events_url, views_url=views_url, read_your_writes=False, create=False)
+            Ledger.open(self.events_url, views_url=views_url, read_your_writes=False, create=False, **self.options)
         )
 
     def __call__(self) -> int:

@@ -47,7 +47,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import date
-from itertools import count
 from pathlib import Path
 from typing import cast
 
@@ -168,14 +167,16 @@ class Writer(LedgerWriter):
     def __init__(
         self, url: str, block: int, *, keyed: bool, sealed: bool = True, encryption_key: bytes | None = None
     ) -> None:
-        self.ledger = Ledger.open(url, encryption_key=encryption_key)
-        if not sealed:
-            unseal(self.ledger)
-        self.ids = setup(self.ledger)
+        self.sealed = sealed
+        self.encryption_key = encryption_key
+        super().__init__(url, block, keyed=keyed)
         check_rows(self.ledger, sealed=sealed, at_rest=encryption_key is not None)
-        self.block = block
-        self.keyed = keyed
-        self.serial = count()
+
+    def open(self, url: str) -> Ledger:
+        ledger = Ledger.open(url, encryption_key=self.encryption_key)
+        if not self.sealed:
+            unseal(ledger)
+        return ledger
 
 
 def execute(
@@ -229,24 +230,13 @@ class Reader(CatchUp):
         sealed: bool = True,
         encryption_key: bytes | None = None,
     ) -> None:
-        super().__init__(events_url, fresh_views)
+        super().__init__(events_url, fresh_views, encryption_key=encryption_key)
         self.sealed = sealed
-        self.encryption_key = encryption_key
 
     def prepare(self) -> None:
-        self.stack.close()
-        self.stack = ExitStack()
-        views_url = self.stack.enter_context(self.fresh_views())
-        self.ledger = self.stack.enter_context(
-            Ledger.open(
-                self.events_url,
-                views_url=views_url,
-                read_your_writes=False,
-                create=False,
-                encryption_key=self.encryption_key,
-            )
-        )
+        super().prepare()
         if not self.sealed:
+            assert self.ledger is not None
             unseal(self.ledger)
 
 
