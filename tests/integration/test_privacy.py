@@ -57,6 +57,13 @@ def nominate(ledger: Ledger, campaign_id: UUID, person: str = PERSON, employer: 
     ).aggregate_id
 
 
+def approved_nominee(ledger: Ledger) -> UUID:
+    """A campaign planned, and in it PERSON nominated and approved; her commendation's id."""
+    nominee = nominate(ledger, plan_campaign(ledger))
+    ledger.execute(c.ReviewNomination(commendation_id=nominee, approved=True, reviewed_on=date(2017, 9, 20)), ORGANISER)
+    return nominee
+
+
 def raw_rows(ledger: Ledger) -> list[bytes]:
     return [n.state for n in EventLog.of(ledger).notifications()]
 
@@ -386,11 +393,7 @@ def test_forget_replaces_a_snapshot_that_held_the_nominee(tmp_path: Path) -> Non
     with Ledger.open(f"sqlite:///{path}", policy=POLICY) as ledger:
         log = EventLog.of(ledger)
         log.snapshot_every = 2  # the nomination's approval takes a snapshot of her state
-        campaign_id = plan_campaign(ledger)
-        nominee = nominate(ledger, campaign_id)
-        ledger.execute(
-            c.ReviewNomination(commendation_id=nominee, approved=True, reviewed_on=date(2017, 9, 20)), ORGANISER
-        )
+        nominee = approved_nominee(ledger)
         (snapshot,) = log.snapshots.recorder.select_events(nominee)
         assert PERSON.encode() in snapshot.state
         report = ledger.forget(f"nominee:{PERSON}@{EMPLOYER}", reason="request", actor=OFFICER)
@@ -436,11 +439,7 @@ def test_a_forget_cut_short_after_the_key_names_the_remedy_and_leaves_no_snapsho
 ) -> None:
     with Ledger.open(f"sqlite:///{tmp_path / 'cut.db'}", policy=POLICY) as ledger:
         EventLog.of(ledger).snapshot_every = 2
-        campaign_id = plan_campaign(ledger)
-        nominee = nominate(ledger, campaign_id)
-        ledger.execute(
-            c.ReviewNomination(commendation_id=nominee, approved=True, reviewed_on=date(2017, 9, 20)), ORGANISER
-        )
+        nominee = approved_nominee(ledger)
         assert PERSON in ledger.audit_trail(aggregate_id=nominee).entries[0].summary  # the views hold her name
 
         def fails(**_: object) -> int:

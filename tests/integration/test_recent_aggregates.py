@@ -16,16 +16,16 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 
-from quality_ledger import Actor, Ledger, execute_with_retry
+from quality_ledger import Ledger, execute_with_retry
 from quality_ledger import commands as c
 from quality_ledger.domain.activity import Activity
 from quality_ledger.errors import IntegrityError, InvariantViolated
 from quality_ledger.eventlog import EventLog
 from quality_ledger.handlers import Changes, CommandContext
-from quality_ledger.policy import DepartmentPolicy
 from quality_ledger.privacy.keys import CACHE_SECONDS
 from quality_ledger.recent import RecentAggregates
-from tests.conftest import ORGANISER, QTS, plan_campaign, started_activity
+from tests.conftest import QTS, plan_campaign, started_activity
+from tests.integration.test_privacy import EMPLOYER, OFFICER, PERSON, POLICY, approved_nominee
 
 DAY = date(2017, 9, 3)
 
@@ -144,24 +144,11 @@ def test_a_row_damaged_after_the_aggregate_was_held_is_an_integrity_error_and_th
 
 
 def test_forget_empties_what_the_writer_holds(tmp_path: Path) -> None:
-    officer = Actor(user="wang.dpo", department="XA-DPO")
-    with Ledger.open(
-        f"sqlite:///{tmp_path / 'ledger.db'}", policy=DepartmentPolicy(privacy_officers={"XA-DPO"})
-    ) as ledger:
-        campaign_id = plan_campaign(ledger)
-        nomination = c.NominateCraftsman(
-            campaign_id=campaign_id,
-            person="张敏",
-            employer="西安示范电缆厂",
-            deeds="改进退火工艺",
-            nominating_department="XA-QTS",
-        )
-        commendation_id = ledger.execute(nomination, QTS).aggregate_id
-        review = c.ReviewNomination(commendation_id=commendation_id, approved=True, reviewed_on=DAY)
-        ledger.execute(review, ORGANISER)  # decided on the nomination: held, with her name
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}", policy=POLICY) as ledger:
+        commendation_id = approved_nominee(ledger)  # the review decided on the nomination: held, with her name
         recent = EventLog.of(ledger).recent
         assert recent.holds(commendation_id)
-        ledger.forget("nominee:张敏@西安示范电缆厂", reason="request", actor=officer)
+        ledger.forget(f"nominee:{PERSON}@{EMPLOYER}", reason="request", actor=OFFICER)
         assert len(recent) == 0
 
 
